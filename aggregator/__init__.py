@@ -1,0 +1,1 @@
+"""The aggregator: robust rules, scoring, rewards, round orchestration and the service."""

@@ -1,0 +1,1 @@
+"""The participant: local data, models, training, update packaging and submission."""
