@@ -1,0 +1,38 @@
+"""The `fedledger` command: wires each command group's module into one Typer app.
+
+Only wiring lives here (STYLE.md: a thin CLI, one module per command group), so a
+group can be tested on its own `app` and this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from fedledger import __version__
+
+app = typer.Typer(
+    name="fedledger",
+    help="Federated learning whose every round anyone can re-derive from the chain and IPFS.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"fedledger {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """fedledger: participants train, the chain records, anyone audits."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

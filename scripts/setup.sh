@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything fedledger needs into this checkout: a Python venv pinned by
+# constraints.txt (CPU torch 2.13.0, tested web3/eth-tester), and the npm toolchain
+# (solc-js, OpenZeppelin, anvil). Idempotent: a second run only checks.
+# Usage: scripts/setup.sh [--test]   (--test adds the test-only extras)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+extras=""
+[[ "${1:-}" == "--test" ]] && extras="[test]"
+
+python_bin="${PYTHON:-python3}"
+if ! "$python_bin" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "fedledger needs Python >= 3.11; $python_bin is $("$python_bin" --version 2>&1)" >&2
+  exit 1
+fi
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating .venv"
+  "$python_bin" -m venv .venv
+fi
+echo "==> installing Python packages (constraints.txt pins torch==2.13.0 CPU)"
+.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".${extras}"
+
+if command -v npm >/dev/null 2>&1; then
+  if [[ ! -d node_modules/solc || ! -d node_modules/@openzeppelin/contracts || package.json -nt node_modules/.package-lock.json ]]; then
+    echo "==> installing npm toolchain (solc-js, OpenZeppelin, anvil)"
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+else
+  echo "note: npm not found; anvil and the Solidity compiler are unavailable (the embedded chain still works)" >&2
+fi
