@@ -1,0 +1,1 @@
+"""Content store: IPFS-compatible, content-addressed storage that verifies every byte it returns."""
