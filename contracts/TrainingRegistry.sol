@@ -17,7 +17,11 @@ import {ITrainingRegistry} from "./interfaces/ITrainingRegistry.sol";
 /// - each participant has one membership slot (flags, stake, latest round and its submission
 ///   state) and one commitment slot, both reused every round, so a commit rewrites two
 ///   already-used slots instead of allocating a fresh one per round;
-/// - claims are a bitmap per account (256 rounds per word);
+/// - claims are a bitmap per account, 255 rounds per word; bit 255 of each word is never a round;
+/// - `register` pre-pays the storage a participant uses every round (Uniswap v3 pre-initialises its
+///   oracle slots the same way): it writes a placeholder into the commitment slot and sets bit 255
+///   of the first claims word, so commits and claims overwrite non-zero slots (5k gas) instead of
+///   creating them (22k gas) and stay flat from the first round on;
 /// - finalization writes a fixed number of slots whatever the participant count, and mints
 ///   nothing: rewards are minted on claim, capped by the round's declared total.
 /// CIDs other than the round's starting model are kept in events only.
@@ -85,6 +89,12 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     mapping(address account => Member) private _members;
     mapping(address account => bytes32) private _commitments;
     mapping(address account => mapping(uint256 word => uint256 bits)) private _claimed;
+
+    /// @dev Rounds per claims-bitmap word; the word's top bit marks it as pre-paid.
+    uint256 private constant _ROUNDS_PER_WORD = 255;
+    uint256 private constant _WORD_PREPAID = 1 << 255;
+    /// @dev Placeholder written by `register`; never read as a commitment (Member.submission gates it).
+    bytes32 private constant _COMMITMENT_PREPAID = bytes32(uint256(1));
 
     /// @notice Deploys the registry; `admin` (governance) holds DEFAULT_ADMIN_ROLE.
     /// @param admin Governance account (later a timelock); not the zero address.
@@ -185,6 +195,8 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         if (stake < minStake) revert RegistryStakeTooLow(stake, minStake);
         m.registered = true;
         m.stake = SafeCast.toUint128(stake);
+        _commitments[msg.sender] = _COMMITMENT_PREPAID;
+        _claimed[msg.sender][0] |= _WORD_PREPAID;
         emit ParticipantRegistered(msg.sender, stake);
         if (stake > 0) _token.safeTransferFrom(msg.sender, address(this), stake);
     }
@@ -248,8 +260,8 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         if (status != RoundStatus.Finalized) revert RegistryUnexpectedStatus(roundId, status);
         uint64 claimableAt = r.claimableAt;
         if (block.timestamp < claimableAt) revert RegistryClaimNotOpen(roundId, claimableAt);
-        uint256 word = roundId >> 8;
-        uint256 bit = 1 << (roundId & 0xff);
+        uint256 word = roundId / _ROUNDS_PER_WORD;
+        uint256 bit = 1 << (roundId % _ROUNDS_PER_WORD);
         uint256 bits = _claimed[account][word];
         if (bits & bit != 0) revert RegistryAlreadyClaimed(roundId, account);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, roundId, amount))));
@@ -403,7 +415,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc ITrainingRegistry
     function isClaimed(uint64 roundId, address account) external view returns (bool) {
-        return _claimed[account][roundId >> 8] & (1 << (roundId & 0xff)) != 0;
+        return _claimed[account][roundId / _ROUNDS_PER_WORD] & (1 << (roundId % _ROUNDS_PER_WORD)) != 0;
     }
 
     /// @inheritdoc ITrainingRegistry
