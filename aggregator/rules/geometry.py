@@ -1,0 +1,75 @@
+"""Float-side geometry of a batch: Gram matrices, norms and dot products.
+
+Krum, Bulyan's selection, the geometric median and FLTrust only need inner products
+between updates (and a reference), so one Gram pass over the data (N*N*d
+multiply-adds at matrix-multiply speed) feeds them all; after that every decision
+is O(N^2) work on an N x N matrix. Chunks of columns are multiplied in float32 (the
+fast path) and accumulated in float64, which bounds the rounding growth. These numbers
+only feed *decisions*; the decisions are published rounded and verified within a
+stated tolerance, and the aggregate downstream of them is exact.
+"""
+
+from __future__ import annotations
+
+import torch
+
+_GRAM_COLUMNS = 1 << 16
+
+
+def gram_matrix(
+    updates: torch.Tensor,
+    reference: torch.Tensor | None = None,
+    row_factors: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Float64 Gram matrix of the rows of ``updates`` (and ``reference`` as a last row).
+
+    ``row_factors`` (float64 [N]) rescales the rows first (``diag(f) G diag(f)``),
+    the float image of an exact per-row scaling such as norm clipping.
+    """
+    n, d = updates.shape
+    size = n + (1 if reference is not None else 0)
+    gram = torch.zeros((size, size), dtype=torch.float64)
+    for start in range(0, d, _GRAM_COLUMNS):
+        block = updates[:, start : start + _GRAM_COLUMNS]
+        gram[:n, :n] += (block @ block.T).to(torch.float64)
+        if reference is not None:
+            ref = reference[start : start + _GRAM_COLUMNS]
+            cross = (block @ ref).to(torch.float64)
+            gram[:n, n] += cross
+            gram[n, :n] += cross
+            gram[n, n] += float(torch.dot(ref, ref))
+    if row_factors is not None:
+        factors = row_factors.to(torch.float64)
+        if reference is not None:
+            factors = torch.cat([factors, torch.ones(1, dtype=torch.float64)])
+        gram = gram * factors.unsqueeze(0) * factors.unsqueeze(1)
+    return gram
+
+
+def squared_distances(gram: torch.Tensor) -> torch.Tensor:
+    """Pairwise squared L2 distances from a Gram matrix, clamped at 0, zero diagonal."""
+    diag = torch.diagonal(gram)
+    dist = diag.unsqueeze(0) + diag.unsqueeze(1) - 2.0 * gram
+    dist = dist.clamp_min(0.0)
+    dist.fill_diagonal_(0.0)
+    return dist
+
+
+def row_norms(updates: torch.Tensor) -> torch.Tensor:
+    """Float64 L2 norm of every row, accumulated over column chunks."""
+    n, d = updates.shape
+    squares = torch.zeros(n, dtype=torch.float64)
+    for start in range(0, d, _GRAM_COLUMNS):
+        block = updates[:, start : start + _GRAM_COLUMNS].to(torch.float64)
+        squares += (block * block).sum(dim=1)
+    return squares.sqrt()
+
+
+def dots_with(updates: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    """Float64 dot product of every row with ``vector``, accumulated over chunks."""
+    n, d = updates.shape
+    dots = torch.zeros(n, dtype=torch.float64)
+    for start in range(0, d, _GRAM_COLUMNS):
+        block = updates[:, start : start + _GRAM_COLUMNS].to(torch.float64)
+        dots += block @ vector[start : start + _GRAM_COLUMNS].to(torch.float64)
+    return dots
