@@ -20,13 +20,15 @@ this module and the JavaScript library load.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from eth_abi import encode as abi_encode
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import is_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from ledger.errors import FormatError
 
@@ -199,7 +201,7 @@ def _tree_multi_proof(tree: Sequence[bytes], indices: Sequence[int]
         if not _is_leaf(tree, i):
             raise MerkleTreeError("Index is not a leaf")
     ordered = sorted(indices, reverse=True)
-    if any(a == b for a, b in zip(ordered, ordered[1:])):
+    if any(a == b for a, b in itertools.pairwise(ordered)):
         raise MerkleTreeError("Cannot prove duplicated index")
     stack = list(ordered)
     proof: list[bytes] = []
@@ -536,9 +538,12 @@ class StandardMerkleTree:
     # -- helpers --
 
     def _value_index(self, leaf: int | Sequence[Any]) -> int:
-        index = leaf if isinstance(leaf, int) and not isinstance(leaf, bool) else None
-        if index is None:
-            index = self.leaf_lookup(leaf)  # type: ignore[arg-type]
+        if not isinstance(leaf, int):
+            index = self.leaf_lookup(leaf)
+        elif isinstance(leaf, bool):
+            raise MerkleTreeError("a leaf is an index or a value, not a bool")
+        else:
+            index = leaf
         self._check_value_at(index)
         return index
 
@@ -550,8 +555,10 @@ class StandardMerkleTree:
             raise MerkleTreeError("Merkle tree does not contain the expected value")
 
     def _leaf_hash_of(self, leaf: int | Sequence[Any]) -> bytes:
-        if isinstance(leaf, int) and not isinstance(leaf, bool):
-            if not 0 <= leaf < len(self._entries):
-                raise MerkleTreeError("Index out of bounds")
-            return standard_leaf_hash(self._encoding, self._entries[leaf].value)
-        return standard_leaf_hash(self._encoding, leaf)
+        if not isinstance(leaf, int):
+            return standard_leaf_hash(self._encoding, leaf)
+        if isinstance(leaf, bool):
+            raise MerkleTreeError("a leaf is an index or a value, not a bool")
+        if not 0 <= leaf < len(self._entries):
+            raise MerkleTreeError("Index out of bounds")
+        return _hash_normalised(self._encoding, self._entries[leaf].value)
