@@ -31,7 +31,7 @@ CHUNK_SIZE: Final = 262_144
 MAX_LINKS: Final = 174
 """Kubo's `DefaultLinksPerBlock`: children per node of the balanced layout."""
 
-BlockSink = Callable[[Cid, "bytes | memoryview"], None]
+BlockSink = Callable[[Cid, "bytes | bytearray | memoryview"], None]
 """Receives every block as it is built. The view is only valid during the call."""
 
 
@@ -199,8 +199,11 @@ class DagBuilder:
         digest = hashlib.sha256(block).digest()
         cid = Cid.v1(DAG_PB, digest) if self._layout.cid_version == 1 else Cid(0, DAG_PB, digest)
         self._emit(cid, block)
-        return _Link(cid, len(block) + sum(child.tsize for child in children),
-                     sum(child.filesize for child in children))
+        return _Link(
+            cid,
+            len(block) + sum(child.tsize for child in children),
+            sum(child.filesize for child in children),
+        )
 
     def _emit(self, cid: Cid, block: bytes | bytearray | memoryview) -> None:
         self._blocks += 1
@@ -269,7 +272,9 @@ READ_SIZE: Final = 4 * CHUNK_SIZE
 
 
 def hash_stream(
-    stream: BinaryIO, layout: Layout = KUBO_V1, sink: BlockSink | None = None,
+    stream: BinaryIO,
+    layout: Layout = KUBO_V1,
+    sink: BlockSink | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Cid:
     """CID of everything readable from a binary stream, read in 1 MiB pieces.
@@ -298,8 +303,9 @@ def hash_stream(
     return hasher.finish()
 
 
-def hash_chunks(pieces: Iterable[bytes], layout: Layout = KUBO_V1,
-                sink: BlockSink | None = None) -> Cid:
+def hash_chunks(
+    pieces: Iterable[bytes], layout: Layout = KUBO_V1, sink: BlockSink | None = None
+) -> Cid:
     """CID of the concatenation of `pieces` (any sizes)."""
     hasher = CidHasher(layout, sink)
     for piece in pieces:
@@ -314,8 +320,11 @@ def compute_cid(data: bytes | bytearray | memoryview, layout: Layout = KUBO_V1) 
     return str(hasher.finish())
 
 
-def cid_of_file(path: str | os.PathLike[str], layout: Layout = KUBO_V1,
-                progress: Callable[[int], None] | None = None) -> str:
+def cid_of_file(
+    path: str | os.PathLike[str],
+    layout: Layout = KUBO_V1,
+    progress: Callable[[int], None] | None = None,
+) -> str:
     """CID string of a file's content, streamed from disk (nothing is stored)."""
     with open(path, "rb", buffering=0) as stream:
         return str(hash_stream(stream, layout, progress=progress))

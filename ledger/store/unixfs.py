@@ -27,8 +27,14 @@ from ledger.errors import FormatError
 UNIXFS_RAW: Final = 0
 UNIXFS_DIRECTORY: Final = 1
 UNIXFS_FILE: Final = 2
-_TYPE_NAMES: Final = {0: "Raw", 1: "Directory", 2: "File", 3: "Metadata", 4: "Symlink",
-                      5: "HAMTShard"}
+_TYPE_NAMES: Final = {
+    0: "Raw",
+    1: "Directory",
+    2: "File",
+    3: "Metadata",
+    4: "Symlink",
+    5: "HAMTShard",
+}
 
 _VARINT_CACHE: Final = tuple(bytes((n,)) for n in range(128))
 _MAX_UINT64: Final = (1 << 64) - 1
@@ -51,7 +57,9 @@ def _field(tag: int, payload: bytes) -> bytes:
 
 
 def encode_file_data(
-    filesize: int, blocksizes: Sequence[int] = (), data: bytes | memoryview | None = None
+    filesize: int,
+    blocksizes: Sequence[int] = (),
+    data: bytes | bytearray | memoryview | None = None,
 ) -> bytes:
     """UnixFS `Data` message of a File node.
 
@@ -119,7 +127,7 @@ class UnixFSData:
 class _Reader:
     """Cursor over protobuf wire bytes that raises `FormatError` on any overrun."""
 
-    __slots__ = ("buf", "pos", "end", "what")
+    __slots__ = ("buf", "end", "pos", "what")
 
     def __init__(self, buf: bytes | memoryview, what: str) -> None:
         self.buf = buf
