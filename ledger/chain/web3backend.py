@@ -60,6 +60,10 @@ _RPC_HINTS: tuple[tuple[str, str], ...] = (
 Buildable = ContractFunction | ContractConstructor
 
 
+class StaleNonce(ChainError):
+    """The node rejected a transaction's nonce: the account was used behind this backend's back."""
+
+
 class Web3ChainBackend(ChainBackend):
     """A `ChainBackend` over a connected `Web3`; subclasses say how to reach and read the node."""
 
@@ -80,10 +84,13 @@ class Web3ChainBackend(ChainBackend):
         self._fee_cache: tuple[float, dict[str, int]] | None = None
         self._closed = False
         self._chain_id = self._guard("read the chain id", lambda: int(w3.eth.chain_id))
-        self._nonces = NonceManager(
-            lambda address: int(
-                w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending")
-            )
+        self._nonces = NonceManager(self._pending_nonce)
+
+    def _pending_nonce(self, address: str) -> int:
+        checksum = Web3.to_checksum_address(address)
+        return self._guard(
+            f"read the nonce of {checksum}",
+            lambda: int(self._w3.eth.get_transaction_count(checksum, "pending")),
         )
 
     # -- identity ---------------------------------------------------------------------------
@@ -102,21 +109,22 @@ class Web3ChainBackend(ChainBackend):
     # -- contracts ---------------------------------------------------------------------------
 
     def register_abi(self, abi: Sequence[Mapping[str, Any]]) -> None:
-        self._decoder.register_abi(abi)
+        self._decoder.register_abi(plain_abi(abi))
 
     def contract(self, address: str, abi: Sequence[Mapping[str, Any]]) -> Contract:
-        self.register_abi(abi)
-        return self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=list(abi))
+        entries = plain_abi(abi)
+        self._decoder.register_abi(entries)
+        return self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=entries)
 
     def deploy(
         self, artifact: DeployableArtifact, *args: Any, sender: TxSigner, gas: int | None = None
     ) -> Contract:
-        self.register_abi(artifact.abi)
-        bytecode = artifact.bytecode
-        code = HexBytes(bytecode)
+        abi = plain_abi(artifact.abi)
+        self._decoder.register_abi(abi)
+        code = HexBytes(artifact.bytecode)
         if not code:
             raise ChainError(f"artifact {artifact.name} has empty bytecode: is it abstract?")
-        factory = self._w3.eth.contract(abi=list(artifact.abi), bytecode=code)
+        factory = self._w3.eth.contract(abi=abi, bytecode=code)
         try:
             constructor = factory.constructor(*args)
         except (TypeError, ValueError) as exc:
@@ -125,7 +133,7 @@ class Web3ChainBackend(ChainBackend):
         address = receipt["contractAddress"]
         if address is None:
             raise ChainError(f"deploying {artifact.name} produced no contract address")
-        return self._w3.eth.contract(address=address, abi=list(artifact.abi))
+        return self._w3.eth.contract(address=address, abi=abi)
 
     # -- transactions --------------------------------------------------------------------------
 
@@ -164,19 +172,13 @@ class Web3ChainBackend(ChainBackend):
     def send_value(self, sender: TxSigner, to: str, amount_wei: int) -> TxReceipt:
         if amount_wei < 0:
             raise ChainError(f"cannot send a negative amount ({amount_wei} wei)")
-        recipient = Web3.to_checksum_address(to)
-        with self._nonces.reserve(sender.address) as nonce:
-            params: TxParams = {
-                "from": sender.address,
-                "to": recipient,
-                "value": amount_wei,
-                "gas": 21_000,
-                "nonce": nonce,
-                "chainId": self._chain_id,
-                **self._fee_fields(),  # type: ignore[typeddict-item]
-            }
-            signed = sender.sign_transaction(dict(params))
-            tx_hash = self._send_raw(signed.raw_transaction)
+        transfer: TxParams = {
+            "from": sender.address,
+            "to": Web3.to_checksum_address(to),
+            "value": amount_wei,
+            "gas": 21_000,
+        }
+        tx_hash, params = self._sign_and_send_params(sender, lambda params: params, transfer)
         receipt = self._wait(tx_hash)
         self._raise_for_status(receipt, params)
         return receipt
@@ -253,15 +255,38 @@ class Web3ChainBackend(ChainBackend):
                 f"estimate gas for {_label(fn)}", lambda: int(fn.estimate_gas(base))
             )
             gas = estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR
+        base["gas"] = gas
+
+        def build(params: TxParams) -> TxParams:
+            return self._guard(f"build {_label(fn)}", lambda: fn.build_transaction(params))
+
+        return self._sign_and_send_params(sender, build, base)
+
+    def _sign_and_send_params(
+        self, sender: TxSigner, build: Callable[[TxParams], TxParams], base: TxParams
+    ) -> tuple[HexBytes, TxParams]:
+        """Add nonce, chain id and fees to `base`, build, sign and send; retry a stale nonce once."""
+        try:
+            return self._sign_and_send_once(sender, build, base)
+        except StaleNonce:
+            # Someone else sent from this account (another process, or a raw w3 call): the
+            # rejected transaction never entered the pool, so re-reading the nonce is safe.
+            self._nonces.forget(sender.address)
+            return self._sign_and_send_once(sender, build, base)
+
+    def _sign_and_send_once(
+        self, sender: TxSigner, build: Callable[[TxParams], TxParams], base: TxParams
+    ) -> tuple[HexBytes, TxParams]:
+        if self._closed:
+            raise ChainError(f"{self!r} is closed")
         with self._send_slot(sender.address) as nonce:
             params: TxParams = {
                 **base,
-                "gas": gas,
                 "nonce": nonce,
                 "chainId": self._chain_id,
                 **self._fee_fields(),  # type: ignore[typeddict-item]
             }
-            tx = self._guard(f"build {_label(fn)}", lambda: fn.build_transaction(params))
+            tx = build(params)
             signed = sender.sign_transaction(dict(tx))
             tx_hash = self._send_raw(signed.raw_transaction)
         return tx_hash, tx
@@ -370,6 +395,8 @@ class Web3ChainBackend(ChainBackend):
             return ChainError(f"could not {action} on {self._describe}: {exc}")
         if isinstance(exc, Web3RPCError):
             message = _rpc_message(exc)
+            if "nonce" in message.lower() and "send" in action:
+                return StaleNonce(f"could not {action} on {self._describe}: {message}")
             for needle, hint in _RPC_HINTS:
                 if needle in message.lower():
                     return ChainError(f"could not {action} on {self._describe}: {message} ({hint})")
@@ -381,6 +408,19 @@ class Web3ChainBackend(ChainBackend):
                 f"could not {action}: cannot reach {self._describe} ({exc}); is the node running?"
             )
         return None
+
+
+def plain_abi(abi: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`abi` as plain lists and dicts (artifacts may hold read-only mappings and tuples)."""
+    return [_thaw(entry) for entry in abi]
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
 
 
 def _rpc_message(exc: Web3RPCError) -> str:
