@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TypeAlias
 
+import numpy as np
 from eth_utils.crypto import keccak
 
 from ledger.formats.errors import (
@@ -48,6 +49,7 @@ __all__ = [
     "content_hash",
     "format_decimal",
     "from_fixed",
+    "json_nesting_depth",
     "keccak_hex",
     "parse_canonical_json",
     "parse_decimal",
@@ -66,6 +68,7 @@ MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_JSON_DEPTH = 32
 """Default nesting limit; no fedledger schema nests deeper than 6."""
 
+_STRING_LITERAL_RE = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _DECIMAL_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 
 
@@ -162,6 +165,8 @@ def parse_json(
         raise JsonSyntaxError(f"document is not UTF-8: {exc}") from exc
     if text.startswith("\ufeff"):
         raise JsonSyntaxError("document starts with a byte-order mark")
+    if json_nesting_depth(bytes(data)) > max_depth:
+        raise JsonTooDeepError(f"nesting deeper than {max_depth}")
     try:
         value = json.loads(
             text,
@@ -176,6 +181,23 @@ def parse_json(
     _check_depth(value, max_depth)
     _check_encodable_numbers(value)
     return value
+
+
+def json_nesting_depth(data: bytes) -> int:
+    """Upper bound of the array/object nesting depth of JSON bytes, without parsing them.
+
+    Run before `json.loads`, whose C scanner recurses once per level: importing
+    eth-account (through py_ecc) raises the interpreter's recursion limit to 100000, so a
+    document nested a few ten thousand levels deep overflows the C stack and kills the
+    process instead of raising RecursionError. String literals are blanked first, so
+    brackets inside strings do not count. For valid JSON the result is exact.
+    """
+    stripped = _STRING_LITERAL_RE.sub(b'""', data)
+    codes = np.frombuffer(stripped, dtype=np.uint8)
+    steps = np.zeros(codes.shape, dtype=np.int64)
+    steps[(codes == 0x5B) | (codes == 0x7B)] = 1
+    steps[(codes == 0x5D) | (codes == 0x7D)] = -1
+    return int(np.cumsum(steps).max(initial=0))
 
 
 def _check_depth(value: object, max_depth: int) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ledger.formats.canonical import json_nesting_depth
 from ledger.formats.errors import (
     DtypeError,
     HeaderJsonError,
@@ -40,6 +41,7 @@ __all__ = ["MAX_HEADER_BYTES", "TensorEntry", "TensorFile", "read_tensorfile", "
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 """Same ceiling as the reference implementation; a real header is far smaller."""
 
+_MAX_HEADER_DEPTH = 8  # a valid header nests 3 deep
 _METADATA = "__metadata__"
 _ENTRY_KEYS = ("dtype", "shape", "data_offsets")
 
@@ -148,6 +150,8 @@ def _reject_float(text: str) -> object:
 
 
 def _parse_header(raw: bytes) -> dict[str, object]:
+    if json_nesting_depth(raw) > _MAX_HEADER_DEPTH:
+        raise HeaderJsonError(f"header nests deeper than {_MAX_HEADER_DEPTH} levels")
     try:
         text = raw.decode("utf-8")
         header = json.loads(text, object_pairs_hook=_reject_duplicates,

@@ -1,0 +1,1 @@
+"""Tests of ledger.formats (a package so its test module names cannot clash with others')."""
