@@ -113,6 +113,12 @@ class ContentStore(ABC):
         """
         return VerifiedReader(cid, self._read_block, max_size)
 
+    def size(self, cid: str | Cid) -> int:
+        """Content size in bytes, from the verified root block alone (nothing else is read)."""
+        reader = self.open_stream(cid)
+        reader.close()
+        return reader.size
+
     def get_bytes(self, cid: str | Cid, *, max_size: int | None = None) -> bytes:
         """Return the whole content, verified against its CID (see `open_stream`)."""
         return b"".join(self.open_stream(cid, max_size=max_size))

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Final
 
 import ipfshttpclient
+import requests
 from ipfshttpclient import exceptions as ipfs_errors
 
 from ledger.store.base import ContentStore, PathLike
@@ -212,14 +213,19 @@ class DaemonStore(ContentStore):
                         break
         except ipfs_errors.TimeoutError:
             raise ContentNotFound(
-                f"block {cid} is not in {self.describe()}: not produced within {wait:g} s"
+                f"{cid} is not in {self.describe()}: not produced within {wait:g} s"
             ) from None
         except ipfs_errors.ErrorResponse as exc:
             if "not found" in str(exc).lower():
-                raise ContentNotFound(f"block {cid} is not in {self.describe()}: {exc}") from exc
+                raise ContentNotFound(f"{cid} is not in {self.describe()}: {exc}") from exc
             raise self._failure(f"reading block {cid}", exc) from exc
         except ipfs_errors.Error as exc:
             raise self._failure(f"reading block {cid} ({len(received)} bytes in)", exc) from exc
+        except requests.RequestException as exc:
+            # ipfshttpclient wraps errors raised while sending, not while a streamed body is read.
+            raise StoreError(
+                f"the daemon at {self.url} broke off block {cid} after {len(received)} bytes: {exc}"
+            ) from exc
         return bytes(received)
 
     def _has_block(self, cid: Cid) -> bool:

@@ -116,7 +116,7 @@ class DiskStore(ContentStore):
                 size = os.fstat(handle.fileno()).st_size
                 return handle.read(min(size, limit + 1))
         except FileNotFoundError:
-            raise ContentNotFound(f"block {cid} is not in {self.describe()}") from None
+            raise ContentNotFound(f"{cid} is not in {self.describe()}") from None
         except OSError as exc:
             raise StoreError(f"cannot read block {cid} from {path}: {exc}") from exc
 

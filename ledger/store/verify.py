@@ -276,9 +276,10 @@ class VerifiedReader:
                 raise
             raise ContentNotFound(f"content {self.cid} is incomplete: {exc}") from exc
         if len(block) > self._limit:
+            where = "" if cid == self.cid else f" (part of content {self.cid})"
             raise IntegrityError(
-                f"block {cid} of content {self.cid} is over {self._limit} bytes, larger than "
-                "any block `ipfs add` writes: refused unread"
+                f"block {cid}{where} is over {self._limit} bytes, larger than any block "
+                "`ipfs add` writes: refused unread"
             )
         check_block(cid, block, self.cid)
         return block
