@@ -7,7 +7,14 @@ round-0 weights; the layout helpers fix how a state becomes one flat float32 vec
 from __future__ import annotations
 
 from node.models.cnn import SmallCNN
-from node.models.factory import MODELS, ModelSpec, build_model, initial_state, model_options
+from node.models.factory import (
+    MODELS,
+    ModelSpec,
+    build_model,
+    build_model_from,
+    initial_state,
+    model_options,
+)
 from node.models.mlp import MLP
 from node.models.param_layout import (
     ParamLayout,
@@ -30,6 +37,7 @@ __all__ = [
     "SmallCNN",
     "StateDict",
     "build_model",
+    "build_model_from",
     "check_state",
     "flatten_state",
     "initial_state",

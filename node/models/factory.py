@@ -68,6 +68,21 @@ def build_model(
     return cls(tuple(int(d) for d in input_shape), int(num_classes), **options)
 
 
+def build_model_from(name: str, model_kwargs: Mapping[str, Any]) -> nn.Module:
+    """Build from one mapping holding `input_shape`, `num_classes` and any options.
+
+    This is the `model_kwargs` form that training and evaluation take (see
+    `ModelSpec.build_kwargs`).
+    """
+    missing = [key for key in ("input_shape", "num_classes") if key not in model_kwargs]
+    if missing:
+        raise ConfigError(
+            f"model_kwargs for {name!r} lack {', '.join(missing)}; "
+            "pass input_shape and num_classes with the architecture options"
+        )
+    return build_model(name, **dict(model_kwargs))
+
+
 def initial_state(
     name: str, input_shape: Sequence[int], num_classes: int, seed: int, **options: Any
 ) -> dict[str, torch.Tensor]:
