@@ -95,7 +95,9 @@ class FLTrust(AggregationRule):
         return {}
 
     def _trust(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, list[int], float]:
-        gram = gram_matrix(batch.updates, batch.reference, batch.row_factors())
+        gram = gram_matrix(
+            batch.updates, batch.reference, batch.row_factors(), exact_products=True
+        )
         bad = (~torch.isfinite(torch.diagonal(gram))).nonzero()
         if bad.numel():
             raise AggregationInputError(

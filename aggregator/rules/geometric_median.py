@@ -88,7 +88,8 @@ def geometric_median_weights(
 ) -> list[int]:
     """Integer coefficients (units of ``2**-weight_bits(grid)``) of the geometric median."""
     shares = torch.tensor(num_samples, dtype=torch.float64)
-    coeffs, _, _ = weiszfeld(gram_matrix(updates), shares, smoothing, max_iter, tol)
+    gram = gram_matrix(updates, exact_products=True)
+    coeffs, _, _ = weiszfeld(gram, shares, smoothing, max_iter, tol)
     scale = 2 ** weight_bits(grid)
     return [round(float(c) * scale) for c in coeffs]
 
@@ -115,7 +116,7 @@ class GeometricMedian(AggregationRule):
         return {"smoothing": self.smoothing, "max_iter": self.max_iter, "tol": self.tol}
 
     def _coefficients(self, batch: Batch) -> tuple[torch.Tensor, int, float]:
-        gram = gram_matrix(batch.updates, row_factors=batch.row_factors())
+        gram = gram_matrix(batch.updates, row_factors=batch.row_factors(), exact_products=True)
         bad = (~torch.isfinite(torch.diagonal(gram))).nonzero()
         if bad.numel():
             raise AggregationInputError(

@@ -20,20 +20,29 @@ def gram_matrix(
     updates: torch.Tensor,
     reference: torch.Tensor | None = None,
     row_factors: torch.Tensor | None = None,
+    *,
+    exact_products: bool = False,
 ) -> torch.Tensor:
     """Float64 Gram matrix of the rows of ``updates`` (and ``reference`` as a last row).
 
     ``row_factors`` (float64 [N]) rescales the rows first (``diag(f) G diag(f)``),
     the float image of an exact per-row scaling such as norm clipping.
+
+    By default each chunk is multiplied in float32 (relative error ~1e-6: plenty for
+    ranking, as Krum does). ``exact_products=True`` multiplies in float64 (error
+    ~1e-15, about half the speed): rules that publish *continuous* weights rounded to
+    2**-24 need it, or thread-count noise would flip the last published unit.
     """
     n, d = updates.shape
     size = n + (1 if reference is not None else 0)
     gram = torch.zeros((size, size), dtype=torch.float64)
     for start in range(0, d, _GRAM_COLUMNS):
         block = updates[:, start : start + _GRAM_COLUMNS]
+        if exact_products:
+            block = block.to(torch.float64)
         gram[:n, :n] += (block @ block.T).to(torch.float64)
         if reference is not None:
-            ref = reference[start : start + _GRAM_COLUMNS]
+            ref = reference[start : start + _GRAM_COLUMNS].to(block.dtype)
             cross = (block @ ref).to(torch.float64)
             gram[:n, n] += cross
             gram[n, :n] += cross
