@@ -70,7 +70,7 @@ class Signer:
         """Wrap a raw private key (32 bytes or 0x-hex); a malformed key is a `ConfigError`."""
         try:
             return cls(Account.from_key(private_key))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError):
             # `from None`: the underlying message may quote the key material
             raise ConfigError("private key is malformed: expected 32 bytes or 64 hex digits") from None
 

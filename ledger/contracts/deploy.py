@@ -1,0 +1,225 @@
+"""Deploying a fedledger network (token + registry) and letting other processes attach to it.
+
+`deploy_network` deploys RewardToken and TrainingRegistry, grants the registry MINTER_ROLE (it
+mints rewards on claim) and returns typed bindings. What another process needs to find the same
+network (chain id, the two addresses, the block to start reading events from) is a small
+`NetworkInfo` JSON file; `attach_network` reopens it and checks it really describes the chain it
+is connected to, so a node never commits to the wrong registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from eth_utils import is_address, to_checksum_address
+from web3.types import TxReceipt
+
+from ledger.chain.base import ChainBackend, TxRequest, TxSigner
+from ledger.contracts.artifacts import load_artifact
+from ledger.contracts.registry import ARTIFACT_NAME as REGISTRY_ARTIFACT
+from ledger.contracts.registry import RegistryParams, TrainingRegistry
+from ledger.contracts.token import ARTIFACT_NAME as TOKEN_ARTIFACT
+from ledger.contracts.token import MINTER_ROLE, RewardToken
+from ledger.errors import ConfigError
+
+NETWORK_FORMAT = "fedledger-network/1"
+
+
+class NetworkInfoError(ConfigError):
+    """A network file is missing, unreadable, or does not describe the connected chain."""
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    """Where a fedledger network lives: enough for any process to attach to it."""
+
+    chain_id: int
+    token: ChecksumAddress
+    registry: ChecksumAddress
+    deployment_block: int
+
+    def to_json(self) -> str:
+        """Canonical JSON text (sorted keys, trailing newline)."""
+        document = {
+            "format": NETWORK_FORMAT,
+            "chainId": self.chain_id,
+            "token": self.token,
+            "registry": self.registry,
+            "deploymentBlock": self.deployment_block,
+        }
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, *, origin: str = "<text>") -> NetworkInfo:
+        """Parse and check a network file's text; every problem is a `NetworkInfoError`."""
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise NetworkInfoError(f"network file {origin} is not valid JSON: {exc}") from exc
+        if not isinstance(document, dict):
+            raise NetworkInfoError(f"network file {origin} must hold a JSON object")
+        if document.get("format") != NETWORK_FORMAT:
+            raise NetworkInfoError(
+                f"network file {origin} has format {document.get('format')!r}, "
+                f"expected {NETWORK_FORMAT!r}"
+            )
+        missing = [k for k in ("chainId", "token", "registry", "deploymentBlock") if k not in document]
+        if missing:
+            raise NetworkInfoError(f"network file {origin} lacks {', '.join(missing)}")
+        return cls(
+            chain_id=_positive_int(document["chainId"], "chainId", origin, allow_zero=False),
+            token=_address(document["token"], "token", origin),
+            registry=_address(document["registry"], "registry", origin),
+            deployment_block=_positive_int(document["deploymentBlock"], "deploymentBlock", origin),
+        )
+
+    def save(self, path: Path) -> None:
+        """Write the file atomically (readers never see half of it)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(self.to_json())
+            os.replace(partial, path)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> NetworkInfo:
+        """Read a network file written by `save`."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise NetworkInfoError(
+                f"no network file at {path}: deploy one first (deploy_network, then save)"
+            ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NetworkInfoError(f"cannot read network file {path}: {exc}") from exc
+        return cls.from_json(text, origin=str(path))
+
+
+def _positive_int(value: Any, key: str, origin: str, *, allow_zero: bool = True) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
+        raise NetworkInfoError(f"network file {origin}: {key} must be a non-negative integer")
+    return value
+
+
+def _address(value: Any, key: str, origin: str) -> ChecksumAddress:
+    if not isinstance(value, str) or not is_address(value):
+        raise NetworkInfoError(f"network file {origin}: {key} must be a 20-byte hex address")
+    return to_checksum_address(value)
+
+
+@dataclass(frozen=True)
+class Network:
+    """Typed bindings of one deployed fedledger network and where it lives."""
+
+    token: RewardToken
+    registry: TrainingRegistry
+    info: NetworkInfo
+
+    @property
+    def backend(self) -> ChainBackend:
+        """The chain both contracts live on."""
+        return self.registry.backend
+
+    def decode_receipt_events(self, receipt: TxReceipt) -> list[Any]:
+        """Typed records of every token and registry event in `receipt`, in log order."""
+        records = self.token.decode_receipt_events(receipt) + self.registry.decode_receipt_events(
+            receipt
+        )
+        return sorted(records, key=lambda record: record.log_index)
+
+
+def deploy_network(
+    backend: ChainBackend, admin: TxSigner, params: RegistryParams
+) -> Network:
+    """Deploy RewardToken and TrainingRegistry with `admin` as governance; registry may mint."""
+    token_artifact = load_artifact(TOKEN_ARTIFACT)
+    registry_artifact = load_artifact(REGISTRY_ARTIFACT)
+    first_block = backend.block_number() + 1
+    token_contract = backend.deploy(token_artifact, admin.address, sender=admin)
+    registry_contract = backend.deploy(
+        registry_artifact, admin.address, token_contract.address, params.as_abi(), sender=admin
+    )
+    token = RewardToken(
+        backend, token_contract.address, deployment_block=first_block, artifact=token_artifact
+    )
+    registry = TrainingRegistry(
+        backend, registry_contract.address, deployment_block=first_block, artifact=registry_artifact
+    )
+    token.grant_role(MINTER_ROLE, registry.address, sender=admin)
+    info = NetworkInfo(backend.chain_id, token.address, registry.address, first_block)
+    return Network(token, registry, info)
+
+
+def attach_network(backend: ChainBackend, info: NetworkInfo) -> Network:
+    """Bindings for the network `info` describes, after checking it is on this chain."""
+    if backend.chain_id != info.chain_id:
+        raise NetworkInfoError(
+            f"the network file is for chain id {info.chain_id} but the connected chain is "
+            f"{backend.chain_id}: point --chain at the right node or use the right file"
+        )
+    for label, address in (("token", info.token), ("registry", info.registry)):
+        if not backend.w3.eth.get_code(address):
+            raise NetworkInfoError(
+                f"no contract code at the {label} address {address} on chain {info.chain_id}: "
+                "the chain was reset or the file is stale"
+            )
+    token = RewardToken(backend, info.token, deployment_block=info.deployment_block)
+    registry = TrainingRegistry(backend, info.registry, deployment_block=info.deployment_block)
+    actual_token = registry.token_address()
+    if actual_token != info.token:
+        raise NetworkInfoError(
+            f"registry {info.registry} pays in token {actual_token}, not the file's {info.token}"
+        )
+    return Network(token, registry, info)
+
+
+def enroll_participants(
+    network: Network, admin: TxSigner, participants: Sequence[TxSigner], stake: int
+) -> list[TxReceipt]:
+    """Dev and test networks: mint each participant `stake`, approve it, register it.
+
+    `admin` grants itself MINTER_ROLE for the duration and revokes it afterwards, so the
+    registry remains the only minter. Sent in bulk (one batch per step); any failure raises.
+    """
+    token, registry = network.token, network.registry
+    receipts: list[TxReceipt] = []
+    if stake > 0:
+        receipts.append(token.grant_role(MINTER_ROLE, admin.address, sender=admin))
+        steps = [
+            [TxRequest(token.function("mint", p.address, stake), admin) for p in participants],
+            [TxRequest(token.function("approve", registry.address, stake), p) for p in participants],
+        ]
+    else:
+        steps = []
+    steps.append([TxRequest(registry.function("register", stake), p) for p in participants])
+    for step in steps:
+        for outcome in network.backend.transact_many(step):
+            if outcome.error is not None:
+                raise outcome.error
+            assert outcome.receipt is not None
+            receipts.append(outcome.receipt)
+    if stake > 0:
+        receipts.append(token.revoke_role(MINTER_ROLE, admin.address, sender=admin))
+    return receipts
+
+
+__all__ = [
+    "NETWORK_FORMAT",
+    "Network",
+    "NetworkInfo",
+    "NetworkInfoError",
+    "attach_network",
+    "deploy_network",
+    "enroll_participants",
+]
