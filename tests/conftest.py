@@ -10,6 +10,12 @@ reverting to it afterwards, so tests may move time, send transactions and deploy
   `ANVIL_ACCOUNTS` accounts; skips with the reason when the anvil binary is absent.
 - `chain` (function, parametrized `embedded` / `anvil`): one of the above, isolated by snapshot.
   Tests using it run twice; the anvil run carries the `anvil` marker.
+- `network` (function, on `chain`): a `DevNetwork` (ledger.contracts.deploy): RewardToken and
+  TrainingRegistry deployed by `admin`, `aggregator` appointed, `auditor` holding AUDITOR_ROLE,
+  `NETWORK_PARTICIPANTS` participants registered with `NETWORK_PARAMS.min_stake` staked and
+  `NETWORK_SPARE_TOKENS` more each (the auditor too) for challenge bonds, and an `outsider`
+  with gas money only. No task is set and no round is open. Deployed once per backend per
+  session; each test starts from that exact state (snapshot revert).
 """
 
 from __future__ import annotations
@@ -20,10 +26,22 @@ from pathlib import Path
 import pytest
 
 from ledger.chain.base import TestChainBackend
+from ledger.contracts.deploy import DevNetwork, bootstrap_dev_network
+from ledger.contracts.registry import RegistryParams
+from ledger.contracts.token import ONE_TOKEN
 from ledger.errors import ChainError
 
 EMBEDDED_ACCOUNTS = 12
 ANVIL_ACCOUNTS = 12
+
+NETWORK_PARTICIPANTS = 4
+NETWORK_PARAMS = RegistryParams(
+    min_stake=10 * ONE_TOKEN,
+    reward_per_round=1_000 * ONE_TOKEN,
+    challenge_window=3_600,
+    challenge_bond=5 * ONE_TOKEN,
+)
+NETWORK_SPARE_TOKENS = 20 * ONE_TOKEN
 
 CHAIN_KINDS = ["embedded", pytest.param("anvil", marks=pytest.mark.anvil)]
 
@@ -67,8 +85,45 @@ def chain_kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def chain(request: pytest.FixtureRequest, chain_kind: str) -> Iterator[TestChainBackend]:
-    """The session chain of `chain_kind`, reverted to its prior state after the test."""
+    """The session chain of `chain_kind`, reverted to its prior state after the test.
+
+    With `network` in the same test, `network` does the isolating (it reverts to its own
+    baseline, which would invalidate a snapshot taken here first).
+    """
     backend: TestChainBackend = request.getfixturevalue(f"{chain_kind}_chain")
+    if "network" in request.fixturenames:
+        yield backend
+        return
     snapshot = backend.snapshot()
     yield backend
     backend.revert(snapshot)
+
+
+@pytest.fixture(scope="session")
+def _network_baselines() -> dict[str, tuple[DevNetwork, list[int]]]:
+    """Per backend kind: the deployed DevNetwork and the snapshot id of its fresh state."""
+    return {}
+
+
+@pytest.fixture
+def network(
+    chain: TestChainBackend,
+    chain_kind: str,
+    _network_baselines: dict[str, tuple[DevNetwork, list[int]]],
+) -> DevNetwork:
+    """A freshly deployed fedledger network on `chain` (see the module docstring)."""
+    entry = _network_baselines.get(chain_kind)
+    if entry is None:
+        dev = bootstrap_dev_network(
+            chain,
+            chain.dev_accounts(),
+            NETWORK_PARAMS,
+            participants=NETWORK_PARTICIPANTS,
+            spare_tokens=NETWORK_SPARE_TOKENS,
+        )
+        _network_baselines[chain_kind] = (dev, [chain.snapshot()])
+        return dev
+    dev, holder = entry
+    chain.revert(holder[0])  # anvil consumes a snapshot when reverting to it: take a new one
+    holder[0] = chain.snapshot()
+    return dev

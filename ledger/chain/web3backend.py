@@ -251,8 +251,11 @@ class Web3ChainBackend(ChainBackend):
             raise ChainError(f"{self!r} is closed")
         base: TxParams = {"from": sender.address, "value": value}
         if gas is None:
+            # Against the pending block: that is where the transaction will run, with the
+            # timestamp a test may have set for it (the latest block's would mislead).
             estimate = self._guard(
-                f"estimate gas for {_label(fn)}", lambda: int(fn.estimate_gas(base))
+                f"estimate gas for {_label(fn)}",
+                lambda: int(fn.estimate_gas(base, block_identifier="pending")),
             )
             gas = estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR
         base["gas"] = gas

@@ -78,7 +78,7 @@ class RoleAdminChanged(ChainEvent):
     new_admin_role: bytes
 
 
-def _snake(name: str) -> str:
+def snake_case(name: str) -> str:
     """`numSamples` -> `num_samples`, `CID` runs kept together (`updateCID` -> `update_cid`)."""
     if name == "from":
         return "from_"
@@ -105,7 +105,7 @@ def event_record(cls: type[E], data: EventData) -> E:
         "log_index": int(data["logIndex"]),
     }
     for key, value in data["args"].items():
-        name = _snake(key)
+        name = snake_case(key)
         if name not in fields:
             raise ChainError(
                 f"event {cls.EVENT_NAME} carries argument {key!r} that {cls.__name__} does not "
@@ -260,6 +260,10 @@ class AccessControlBinding(ContractBinding):
     def has_role(self, role: bytes, account: str) -> bool:
         """Whether `account` holds `role`."""
         return bool(self._call("hasRole", as_bytes32(role, "role"), as_address(account, "account")))
+
+    def role_admin(self, role: bytes) -> bytes:
+        """The role whose holders may grant and revoke `role`."""
+        return bytes(self._call("getRoleAdmin", as_bytes32(role, "role")))
 
     def grant_role(
         self, role: bytes, account: str, *, sender: TxSigner, gas: int | None = None

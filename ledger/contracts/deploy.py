@@ -24,7 +24,7 @@ from web3.types import TxReceipt
 from ledger.chain.base import ChainBackend, TxRequest, TxSigner
 from ledger.contracts.artifacts import load_artifact
 from ledger.contracts.registry import ARTIFACT_NAME as REGISTRY_ARTIFACT
-from ledger.contracts.registry import RegistryParams, TrainingRegistry
+from ledger.contracts.registry import AUDITOR_ROLE, RegistryParams, TrainingRegistry
 from ledger.contracts.token import ARTIFACT_NAME as TOKEN_ARTIFACT
 from ledger.contracts.token import MINTER_ROLE, RewardToken
 from ledger.errors import ConfigError
@@ -185,33 +185,111 @@ def attach_network(backend: ChainBackend, info: NetworkInfo) -> Network:
 
 
 def enroll_participants(
-    network: Network, admin: TxSigner, participants: Sequence[TxSigner], stake: int
+    network: Network,
+    admin: TxSigner,
+    participants: Sequence[TxSigner],
+    stake: int,
+    *,
+    spare_tokens: int = 0,
 ) -> list[TxReceipt]:
-    """Dev and test networks: mint each participant `stake`, approve it, register it.
+    """Dev and test networks: mint each participant `stake + spare_tokens`, stake and register.
 
     `admin` grants itself MINTER_ROLE for the duration and revokes it afterwards, so the
     registry remains the only minter. Sent in bulk (one batch per step); any failure raises.
     """
     token, registry = network.token, network.registry
-    receipts: list[TxReceipt] = []
+    minted = stake + spare_tokens
+    steps: list[list[TxRequest]] = []
+    if minted > 0:
+        steps.append([TxRequest(token.function("mint", p.address, minted), admin) for p in participants])
     if stake > 0:
-        receipts.append(token.grant_role(MINTER_ROLE, admin.address, sender=admin))
-        steps = [
-            [TxRequest(token.function("mint", p.address, stake), admin) for p in participants],
-            [TxRequest(token.function("approve", registry.address, stake), p) for p in participants],
-        ]
-    else:
-        steps = []
+        steps.append(
+            [TxRequest(token.function("approve", registry.address, stake), p) for p in participants]
+        )
     steps.append([TxRequest(registry.function("register", stake), p) for p in participants])
+    receipts: list[TxReceipt] = []
+    if minted > 0:
+        receipts.append(token.grant_role(MINTER_ROLE, admin.address, sender=admin))
     for step in steps:
         for outcome in network.backend.transact_many(step):
             if outcome.error is not None:
                 raise outcome.error
             assert outcome.receipt is not None
             receipts.append(outcome.receipt)
-    if stake > 0:
+    if minted > 0:
         receipts.append(token.revoke_role(MINTER_ROLE, admin.address, sender=admin))
     return receipts
+
+
+@dataclass(frozen=True)
+class DevNetwork:
+    """A deployed network with its cast: who governs, aggregates, audits and participates.
+
+    For demos, simulations and tests on chains the project runs (dev accounts are funded).
+    `outsider` is funded with gas money but holds no role and is not registered.
+    """
+
+    network: Network
+    admin: TxSigner
+    aggregator: TxSigner
+    auditor: TxSigner
+    outsider: TxSigner
+    participants: tuple[TxSigner, ...]
+    params: RegistryParams
+    stake: int
+
+    @property
+    def registry(self) -> TrainingRegistry:
+        return self.network.registry
+
+    @property
+    def token(self) -> RewardToken:
+        return self.network.token
+
+    @property
+    def backend(self) -> ChainBackend:
+        return self.network.backend
+
+
+def bootstrap_dev_network(
+    backend: ChainBackend,
+    accounts: Sequence[TxSigner],
+    params: RegistryParams,
+    *,
+    participants: int,
+    spare_tokens: int = 0,
+) -> DevNetwork:
+    """Deploy, appoint the aggregator, grant the auditor role, enroll `participants` members.
+
+    Roles come from `accounts` in order: admin, aggregator, auditor, outsider, then the
+    participants. Each participant (and the auditor) also gets `spare_tokens` for bonds.
+    """
+    needed = 4 + participants
+    if len(accounts) < needed:
+        raise ConfigError(
+            f"a dev network with {participants} participants needs {needed} funded accounts, "
+            f"got {len(accounts)}"
+        )
+    admin, aggregator, auditor, outsider = accounts[:4]
+    members = tuple(accounts[4:needed])
+    network = deploy_network(backend, admin, params)
+    network.registry.appoint_aggregator(aggregator.address, sender=admin)
+    network.registry.grant_role(AUDITOR_ROLE, auditor.address, sender=admin)
+    enroll_participants(network, admin, members, params.min_stake, spare_tokens=spare_tokens)
+    if spare_tokens > 0:
+        network.token.grant_role(MINTER_ROLE, admin.address, sender=admin)
+        network.token.mint(auditor.address, spare_tokens, sender=admin)
+        network.token.revoke_role(MINTER_ROLE, admin.address, sender=admin)
+    return DevNetwork(
+        network=network,
+        admin=admin,
+        aggregator=aggregator,
+        auditor=auditor,
+        outsider=outsider,
+        participants=members,
+        params=params,
+        stake=params.min_stake,
+    )
 
 
 __all__ = [
@@ -222,4 +300,6 @@ __all__ = [
     "attach_network",
     "deploy_network",
     "enroll_participants",
+    "DevNetwork",
+    "bootstrap_dev_network",
 ]
