@@ -247,8 +247,11 @@ class Chain:
         return self.now + 1
 
     def travel_to_next(self, timestamp: int) -> None:
-        """Make `timestamp` the `block.timestamp` of the next transaction."""
-        self.tester.time_travel(timestamp - 1)
+        """Make `timestamp` the `block.timestamp` of the next transaction.
+
+        eth-tester's `time_travel(t)` mines an empty block at `t - 1`, so the next block is at `t`.
+        """
+        self.tester.time_travel(timestamp)
 
     # -- stages ---------------------------------------------------------------------------------
 
@@ -328,7 +331,7 @@ def _build_base(chain: Chain) -> None:
     chain.send(chain.registry.functions.grantRole(chain.auditor_role, actors.auditor), actors.admin)
     chain.send(chain.registry.functions.setTask(TASK_HASH, TASK_CID), actors.admin)
     chain.t0 = chain.now + CLOCK_LEAD
-    chain.tester.time_travel(chain.t0)
+    chain.travel_to_next(chain.t0)
 
 
 def _build_members(chain: Chain) -> None:
@@ -365,7 +368,7 @@ def _build_finalized(chain: Chain) -> None:
 
 def _build_claimable(chain: Chain) -> None:
     """Challenge window over: claims open."""
-    chain.tester.time_travel(chain.claimable_at())
+    chain.travel_to_next(chain.claimable_at())
 
 
 STAGES: dict[str, tuple[str | None, Callable[[Chain], None]]] = {
