@@ -1,0 +1,199 @@
+"""A Kubo-RPC stand-in that misbehaves on purpose, for DaemonStore's failure tests.
+
+A real daemon (js-ipfs, see `test_daemon.py`) proves the happy path and CID
+agreement; it cannot be made to lie. This small HTTP server speaks the RPC subset
+`DaemonStore` uses (version, add, block get/put/stat, pin add/rm/ls) over a
+`DiskStore`, and can be told to answer like a broken or hostile daemon:
+truncated, corrupted, oversized or missing blocks, a wrong CID from `add`, an
+old version, a hang.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+from ledger.errors import FedLedgerError
+from ledger.store.builder import compute_cid
+from ledger.store.cid import Cid
+from ledger.store.disk import DiskStore
+from ledger.store.errors import ContentNotFound
+
+
+@dataclass
+class Faults:
+    """What the fake daemon does wrong; all off by default."""
+
+    block_get: str | None = None
+    """None, 'truncate' (close mid-body), 'short' (complete but missing bytes),
+    'corrupt', 'oversize', 'hang', or 'error' (HTTP 500 with a message)."""
+    block_get_only: str | None = None
+    """Apply `block_get` to this CID string only (None: every block)."""
+    add_hash: str | None = None
+    """Answer `add` with this CID instead of the right one."""
+    version: str = "0.30.0"
+    hang_seconds: float = 5.0
+
+
+@dataclass
+class FakeDaemon:
+    """Serve `backing` on 127.0.0.1 with the Kubo RPC subset; see the module docstring."""
+
+    backing: DiskStore
+    faults: Faults = field(default_factory=Faults)
+    calls: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        daemon = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:
+                daemon._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- request handling -----------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urllib.parse.urlsplit(request.path)
+        command = parts.path.removeprefix("/api/v0/")
+        query = urllib.parse.parse_qs(parts.query)
+        self.calls.append(command)
+        body = _read_body(request)
+        arg = query.get("arg", [""])[0]
+        if command == "version":
+            _json(request, {"Version": self.faults.version, "Commit": "", "Repo": "15"})
+        elif command == "block/get":
+            self._block_get(request, arg)
+        elif command == "block/stat":
+            try:
+                block = self.backing.get_block(arg)
+            except ContentNotFound:
+                _error(request, "block not found locally")
+                return
+            _json(request, {"Key": arg, "Size": len(block)})
+        elif command == "block/put":
+            data = _multipart_file(request, body)
+            cid = Cid.v1(0x55, hashlib.sha256(data).digest())
+            self.backing.put_block(cid, data)
+            _json(request, {"Key": str(cid), "Size": len(data)})
+        elif command == "add":
+            data = _multipart_file(request, body)
+            only_hash = query.get("only-hash", ["false"])[0] == "true"
+            cid = compute_cid(data) if only_hash else self.backing.put_bytes(data)
+            _json(
+                request, {"Name": cid, "Hash": self.faults.add_hash or cid, "Size": str(len(data))}
+            )
+        elif command in ("pin/add", "pin/rm"):
+            try:
+                (self.backing.pin if command == "pin/add" else self.backing.unpin)(arg)
+            except FedLedgerError as exc:
+                _error(request, str(exc))
+                return
+            _json(request, {"Pins": [arg]})
+        elif command == "pin/ls":
+            if arg in self.backing.pins():
+                _json(request, {"Keys": {arg: {"Type": "recursive"}}})
+            else:
+                _error(request, f"path '{arg}' is not pinned")
+        else:
+            _error(request, f"unknown command {command}", status=404)
+
+    def _block_get(self, request: BaseHTTPRequestHandler, arg: str) -> None:
+        try:
+            block = self.backing.get_block(arg)
+        except ContentNotFound:
+            time.sleep(self.faults.hang_seconds)
+            _error(request, "block was not found locally (offline)")
+            return
+        fault = self.faults.block_get
+        if self.faults.block_get_only not in (None, arg):
+            fault = None
+        if fault == "hang":
+            time.sleep(self.faults.hang_seconds)
+        elif fault == "error":
+            _error(request, "blockstore: internal failure")
+            return
+        elif fault == "corrupt":
+            block = bytes([block[0] ^ 1]) + block[1:]
+        elif fault == "short":
+            block = block[: len(block) // 2]
+        elif fault == "oversize":
+            block = block + b"\0" * (2 << 20)
+        request.send_response(200)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(block)))
+        request.end_headers()
+        if fault == "truncate":
+            request.wfile.write(block[: len(block) // 2])
+            request.wfile.flush()
+            request.close_connection = True
+            return
+        request.wfile.write(block)
+
+
+def _read_body(request: BaseHTTPRequestHandler) -> bytes:
+    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        out = bytearray()
+        while True:
+            size = int(request.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                request.rfile.readline()
+                return bytes(out)
+            out += request.rfile.read(size)
+            request.rfile.readline()
+    length = int(request.headers.get("Content-Length") or 0)
+    return request.rfile.read(length) if length else b""
+
+
+def _multipart_file(request: BaseHTTPRequestHandler, body: bytes) -> bytes:
+    content_type = request.headers.get("Content-Type", "")
+    boundary = content_type.split("boundary=")[1].strip('"').encode()
+    for part in body.split(b"--" + boundary):
+        head, _, payload = part.partition(b"\r\n\r\n")
+        if b"Content-Disposition" in head:
+            return payload.removesuffix(b"\r\n")
+    raise AssertionError("no file part in the multipart body")
+
+
+def _json(request: BaseHTTPRequestHandler, payload: dict[str, Any]) -> None:
+    raw = (json.dumps(payload) + "\n").encode()
+    request.send_response(200)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(raw)))
+    request.end_headers()
+    request.wfile.write(raw)
+
+
+def _error(request: BaseHTTPRequestHandler, message: str, status: int = 500) -> None:
+    raw = json.dumps({"Message": message, "Code": 0, "Type": "error"}).encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(raw)))
+    request.end_headers()
+    request.wfile.write(raw)
