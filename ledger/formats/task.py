@@ -52,8 +52,10 @@ _YEAR = 365 * 24 * 3600
 
 
 def _check_int(value: object, where: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise FieldError(where, f"expected an integer in [{low}, {high}], got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(where, f"expected an integer, got {value!r}")
+    if not low <= value <= high:
+        raise FieldError(where, f"{value} is outside [{low}, {high}]")
 
 
 def _check_decimal(value: object, where: str, low: Decimal,
