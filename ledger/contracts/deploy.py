@@ -45,6 +45,12 @@ class NetworkInfo:
     registry: ChecksumAddress
     deployment_block: int
 
+    def __post_init__(self) -> None:
+        for key in ("token", "registry"):
+            object.__setattr__(self, key, _address(getattr(self, key), key, "<NetworkInfo>"))
+        _positive_int(self.chain_id, "chainId", "<NetworkInfo>", allow_zero=False)
+        _positive_int(self.deployment_block, "deploymentBlock", "<NetworkInfo>")
+
     def to_json(self) -> str:
         """Canonical JSON text (sorted keys, trailing newline)."""
         document = {
