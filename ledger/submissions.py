@@ -1,0 +1,154 @@
+"""Checking one revealed submission: the same code for the aggregator and the auditor.
+
+A reveal on chain names an update CID + hash and a proof CID + hash. Before an update
+may influence the model, every claim around it is checked against what the chain says:
+the bytes match the CID (the store re-hashes them) and the keccak hash, the update's
+header names this round, this base model and this participant, the tensors fit the
+task's layout, are finite and within the norm bound, and the proof is signed by the
+participant over exactly this update and sample count. The auditor must reach the same
+verdict from the same bytes, so this lives in `ledger`, which it trusts, rather than in
+the aggregator, which it does not.
+
+A failed check never raises: it becomes a `SubmissionCheck` with a stable code, which
+the round report publishes, so one hostile participant cannot stop a round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import torch
+from eth_utils import keccak
+
+from ledger.errors import ContentNotFound, FormatError, IntegrityError, StoreError
+from ledger.formats.proof import ExpectedProof, parse_proof, verify_proof
+from ledger.formats.task import TaskSpec
+from ledger.formats.update import decode_update
+from ledger.store.base import ContentStore
+from ledger.store.errors import ContentTooLarge, InvalidCid
+
+#: Room for the safetensors header on top of the raw float32 payload.
+HEADER_ALLOWANCE = 64 * 1024
+MAX_PROOF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RevealedSubmission:
+    """What the chain recorded for one participant's reveal (from `UpdateRevealed`)."""
+
+    round: int
+    participant: str
+    update_cid: str
+    update_hash: bytes
+    proof_cid: str
+    proof_hash: bytes
+    num_samples: int
+
+
+@dataclass(frozen=True)
+class SubmissionCheck:
+    """The verdict on one submission: `vector` is set exactly when `code == "ok"`."""
+
+    submission: RevealedSubmission
+    code: str
+    detail: str
+    vector: torch.Tensor | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "ok"
+
+
+def max_update_bytes(task: TaskSpec) -> int:
+    """The largest update file a task can legitimately produce: fetches stop there."""
+    return task.layout.numel * 4 + HEADER_ALLOWANCE
+
+
+def _refuse(sub: RevealedSubmission, code: str, detail: str) -> SubmissionCheck:
+    return SubmissionCheck(sub, code, detail)
+
+
+def check_submission(
+    store: ContentStore,
+    sub: RevealedSubmission,
+    task: TaskSpec,
+    base_model_hash: bytes,
+    chain_id: int,
+    registry: str,
+) -> SubmissionCheck:
+    """Fetch and verify one revealed update and its proof; never raises on bad content."""
+    try:
+        update_bytes = store.get_bytes(sub.update_cid, max_size=max_update_bytes(task))
+    except InvalidCid as exc:
+        return _refuse(sub, "content.invalid_cid", f"update CID {sub.update_cid!r}: {exc}")
+    except ContentTooLarge as exc:
+        return _refuse(sub, "content.too_large", f"update {sub.update_cid}: {exc}")
+    except ContentNotFound as exc:
+        return _refuse(sub, "content.missing", f"update {sub.update_cid}: {exc}")
+    except IntegrityError as exc:
+        return _refuse(sub, "content.cid_mismatch", f"update {sub.update_cid}: {exc}")
+    except StoreError as exc:
+        return _refuse(sub, "content.unavailable", f"update {sub.update_cid}: {exc}")
+    if keccak(update_bytes) != sub.update_hash:
+        return _refuse(
+            sub,
+            "update.hash_mismatch",
+            f"keccak of update {sub.update_cid} is 0x{keccak(update_bytes).hex()}, "
+            f"the reveal says 0x{sub.update_hash.hex()}",
+        )
+    try:
+        decoded = decode_update(
+            update_bytes,
+            task.layout,
+            expected_round=sub.round,
+            expected_base_hash=base_model_hash,
+            expected_participant=sub.participant,
+            max_norm=Decimal(task.update_norm_bound),
+        )
+    except FormatError as exc:
+        return _refuse(sub, getattr(exc, "code", "format"), str(exc))
+
+    try:
+        proof_bytes = store.get_bytes(sub.proof_cid, max_size=MAX_PROOF_BYTES)
+    except InvalidCid as exc:
+        return _refuse(sub, "content.invalid_cid", f"proof CID {sub.proof_cid!r}: {exc}")
+    except ContentTooLarge as exc:
+        return _refuse(sub, "content.too_large", f"proof {sub.proof_cid}: {exc}")
+    except ContentNotFound as exc:
+        return _refuse(sub, "content.missing", f"proof {sub.proof_cid}: {exc}")
+    except IntegrityError as exc:
+        return _refuse(sub, "content.cid_mismatch", f"proof {sub.proof_cid}: {exc}")
+    except StoreError as exc:
+        return _refuse(sub, "content.unavailable", f"proof {sub.proof_cid}: {exc}")
+    if keccak(proof_bytes) != sub.proof_hash:
+        return _refuse(
+            sub,
+            "proof.hash_mismatch",
+            f"keccak of proof {sub.proof_cid} is 0x{keccak(proof_bytes).hex()}, "
+            f"the reveal says 0x{sub.proof_hash.hex()}",
+        )
+    try:
+        proof = parse_proof(proof_bytes)
+        verify_proof(
+            proof,
+            ExpectedProof(
+                round=sub.round,
+                participant=sub.participant,
+                update_hash=sub.update_hash,
+                num_samples=sub.num_samples,
+                base_model_hash=base_model_hash,
+                chain_id=chain_id,
+                registry=registry,
+            ),
+        )
+    except FormatError as exc:
+        return _refuse(sub, getattr(exc, "code", "format"), str(exc))
+    if proof.fields.training_config_hash != task.training.config_hash():
+        return _refuse(
+            sub,
+            "proof.training_config",
+            "the proof's training-config hash is not the task's: the participant trained "
+            "with other hyper-parameters",
+        )
+    return SubmissionCheck(sub, "ok", "", decoded.vector)
