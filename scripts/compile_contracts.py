@@ -30,7 +30,7 @@ ARTIFACTS_DIR = REPO_ROOT / "ledger" / "contracts" / ARTIFACTS_SUBDIR
 
 
 def _expected_files(contracts_dir: Path) -> dict[str, str]:
-    result = compile_contracts(contracts_dir, use_cache=False)
+    result = compile_contracts(contracts_dir)
     for warning in result.warnings:
         print(f"note (third-party source): {warning.splitlines()[0]}", file=sys.stderr)
     return {f"{name}.json": artifact_to_json(a) for name, a in result.artifacts.items()}

@@ -13,6 +13,7 @@ cached in process by the hash of the exact standard-JSON input.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -111,8 +112,12 @@ def _check_toolchain(solc_binary: Path, node_modules: Path) -> None:
             )
 
 
+@functools.lru_cache(maxsize=8)
 def _solc_version(solc_binary: Path) -> str:
-    """The full version string (`0.8.30+commit.73712a01.Emscripten.clang`)."""
+    """The full version string (`0.8.30+commit.73712a01.Emscripten.clang`), probed once per binary.
+
+    py-solc-x's own probe keeps only `major.minor.patch+commit`; artifacts record the whole string.
+    """
     proc = subprocess.run([str(solc_binary), "--version"], capture_output=True, text=True,
                           check=False)
     lines = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
@@ -173,7 +178,7 @@ def compile_contracts(
     if use_cache and key in _cache:
         return _cache[key]
 
-    version = _solc_version(solc_binary)
+    version = _solc_version(solc_binary.resolve())
     try:
         output = solcx.compile_standard(standard_input, solc_binary=solc_binary)
     except solcx.exceptions.SolcError as exc:
