@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from eth_abi.abi import encode as abi_encode
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 from ledger.errors import FormatError
@@ -297,7 +297,10 @@ def _normalise(abi_type: str, value: Any) -> Any:
     if base == "address":
         if isinstance(value, (bytes, bytearray)) and len(value) == 20:
             return to_checksum_address(bytes(value))
-        if isinstance(value, str) and is_address(value):
+        if isinstance(value, str) and is_hex_address(value):
+            body = value[2:]
+            if body not in (body.lower(), body.upper()) and not is_checksum_address(value):
+                raise MerkleTreeError(f"address {value!r} has a wrong EIP-55 checksum")
             return to_checksum_address(value)
         raise MerkleTreeError(f"invalid address {value!r}")
     if base == "bool":

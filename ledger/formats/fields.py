@@ -15,7 +15,7 @@ import re
 from decimal import Decimal
 
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_address
 
 from ledger.formats.canonical import MAX_SAFE_INTEGER, parse_decimal
 from ledger.formats.errors import FieldError
@@ -52,10 +52,17 @@ def to_bytes32(value: bytes | str, field: str) -> bytes:
 
 
 def to_address(value: str | bytes, field: str) -> ChecksumAddress:
-    """Accept an address in any valid spelling (or 20 bytes); return it EIP-55 checksummed."""
+    """Accept an address (20 bytes, or hex in one case or valid EIP-55); return it checksummed.
+
+    eth-utils' `is_address` accepts mixed case with a wrong checksum; a typo'd address
+    must not pass, so mixed case is checked here.
+    """
     if isinstance(value, (bytes, bytearray)) and len(value) == 20:
         return to_checksum_address(bytes(value))
-    if isinstance(value, str) and is_address(value):
+    if isinstance(value, str) and is_hex_address(value):
+        body = value[2:]
+        if body not in (body.lower(), body.upper()) and not is_checksum_address(value):
+            raise FieldError(field, f"mixed-case address {value!r} has a wrong EIP-55 checksum")
         return to_checksum_address(value)
     raise FieldError(field, f"expected an Ethereum address, got {value!r}")
 

@@ -308,6 +308,8 @@ def test_load_rejects_tampered_dumps() -> None:
     [
         ([], REWARD_TYPES, "Expected non-zero number of leaves"),
         ([["0x12", 1, 1]], REWARD_TYPES, "invalid address '0x12'"),
+        ([["0x5fbDB2315678afecb367f032d93F642f64180aa3", 1, 1]], REWARD_TYPES,
+         "has a wrong EIP-55 checksum"),
         ([[address(1), 2**64, 1]], REWARD_TYPES, "uint64 value 18446744073709551616 is out of range"),
         ([[address(1), -1, 1]], REWARD_TYPES, "uint64 value -1 is out of range"),
         ([[address(1), 1]], REWARD_TYPES, "leaf value has 2 items, encoding has 3"),
