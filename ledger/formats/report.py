@@ -56,6 +56,7 @@ REWARD_LEAF_TYPES = ("address", "uint64", "uint256")
 ZERO_ROOT = bytes(32)
 """The rewards root of a round that pays nobody (no Merkle proof can verify against it)."""
 
+_IDENTIFIER = r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}"
 _CODE = r"ok|[a-z][a-z0-9_]*(\.[a-z0-9_]+)*"
 _MAX_REPORT_BYTES = 32 * 1024 * 1024
 _MAX_CID = 4096
@@ -184,8 +185,7 @@ class RoundReport:
         check_safe_uint(self.round, "round")
         for name in ("task_hash", "base_model_hash", "new_model_hash", "rewards_root"):
             object.__setattr__(self, name, to_bytes32(getattr(self, name), name))
-        if not isinstance(self.rule, str) or not re.fullmatch(r"[A-Za-z0-9][\w.:/-]{0,63}",
-                                                              self.rule):
+        if not isinstance(self.rule, str) or not re.fullmatch(_IDENTIFIER, self.rule):
             raise FieldError("rule.name", f"expected an identifier, got {self.rule!r}")
         object.__setattr__(self, "rule_params",
                            MappingProxyType(scalar_map(dict(self.rule_params), "rule.params")))
