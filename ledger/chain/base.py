@@ -129,10 +129,12 @@ class ChainBackend(ABC):
 
     @abstractmethod
     def transact_many(self, requests: Sequence[TxRequest]) -> list[TxOutcome]:
-        """Sign and send every request, then wait for all receipts; one outcome per request.
+        """Send every request and wait for every receipt; one outcome per request, in order.
 
         Nothing is raised for a single failed transaction: its outcome carries the error, so
-        one bad participant never hides the others' results.
+        one bad participant never hides the others' results. JSON-RPC backends sign everything
+        first and send and poll in batches (a few HTTP round trips per hundreds of
+        transactions); requests of one sender are sent in list order.
         """
 
     @abstractmethod

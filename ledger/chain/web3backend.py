@@ -144,23 +144,19 @@ class Web3ChainBackend(ChainBackend):
         return self._transact(fn, sender, gas=gas, value=value)
 
     def transact_many(self, requests: Sequence[TxRequest]) -> list[TxOutcome]:
-        sent: list[tuple[TxRequest, HexBytes | None, TxParams | None, ChainError | None]] = []
+        """One request after the other, each waited for before the next is signed.
+
+        Right for an in-process chain, which mines each transaction as it is sent and finds
+        older receipts only by scanning back; `RpcChain` overrides this with batched sends.
+        """
+        outcomes: list[TxOutcome] = []
         for request in requests:
             self._learn(request.fn)
+            tx_hash: HexBytes | None = None
             try:
                 tx_hash, params = self._sign_and_send(
                     request.fn, request.sender, request.gas, request.value
                 )
-            except ChainError as exc:
-                sent.append((request, None, None, exc))
-            else:
-                sent.append((request, tx_hash, params, None))
-        outcomes: list[TxOutcome] = []
-        for request, tx_hash, params, error in sent:
-            if tx_hash is None or params is None:
-                outcomes.append(TxOutcome(request, None, None, error))
-                continue
-            try:
                 receipt = self._wait(tx_hash)
                 self._raise_for_status(receipt, params)
             except ChainError as exc:
@@ -251,19 +247,23 @@ class Web3ChainBackend(ChainBackend):
             raise ChainError(f"{self!r} is closed")
         base: TxParams = {"from": sender.address, "value": value}
         if gas is None:
-            # Against the pending block: that is where the transaction will run, with the
-            # timestamp a test may have set for it (the latest block's would mislead).
-            estimate = self._guard(
-                f"estimate gas for {_label(fn)}",
-                lambda: int(fn.estimate_gas(base, block_identifier="pending")),
-            )
-            gas = estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR
+            gas = self._estimate(fn, base)
         base["gas"] = gas
 
         def build(params: TxParams) -> TxParams:
             return self._guard(f"build {_label(fn)}", lambda: fn.build_transaction(params))
 
         return self._sign_and_send_params(sender, build, base)
+
+    def _estimate(self, fn: Buildable, base: TxParams) -> int:
+        """Estimated gas plus margin, against the pending block: that is where the transaction
+        will run, with the timestamp a test may have set for it (the latest block's would mislead).
+        """
+        estimate = self._guard(
+            f"estimate gas for {_label(fn)}",
+            lambda: int(fn.estimate_gas(base, block_identifier="pending")),
+        )
+        return estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR
 
     def _sign_and_send_params(
         self, sender: TxSigner, build: Callable[[TxParams], TxParams], base: TxParams
@@ -398,12 +398,10 @@ class Web3ChainBackend(ChainBackend):
             return ChainError(f"could not {action} on {self._describe}: {exc}")
         if isinstance(exc, Web3RPCError):
             message = _rpc_message(exc)
+            described = describe_rpc_failure(action, self._describe, message)
             if "nonce" in message.lower() and "send" in action:
-                return StaleNonce(f"could not {action} on {self._describe}: {message}")
-            for needle, hint in _RPC_HINTS:
-                if needle in message.lower():
-                    return ChainError(f"could not {action} on {self._describe}: {message} ({hint})")
-            return ChainError(f"could not {action} on {self._describe}: {message}")
+                return StaleNonce(described)
+            return ChainError(described)
         if isinstance(exc, (ProviderConnectionError, ConnectionError, OSError)) or _is_requests_error(
             exc
         ):
@@ -411,6 +409,14 @@ class Web3ChainBackend(ChainBackend):
                 f"could not {action}: cannot reach {self._describe} ({exc}); is the node running?"
             )
         return None
+
+
+def describe_rpc_failure(action: str, where: str, message: str) -> str:
+    """"could not <action> on <where>: <node's message> (<what it usually means>)"."""
+    for needle, hint in _RPC_HINTS:
+        if needle in message.lower():
+            return f"could not {action} on {where}: {message} ({hint})"
+    return f"could not {action} on {where}: {message}"
 
 
 def plain_abi(abi: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

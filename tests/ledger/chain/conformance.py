@@ -7,6 +7,7 @@ A subclass provides a `backend` fixture (isolated per test) and `expected_chain_
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -304,6 +305,30 @@ class ChainBackendConformance:
         assert blocks == sorted(blocks)
         assert [o.request for o in outcomes] == requests
         assert backend.call(deployed.fixture.functions.current()) == 16
+
+    def test_transact_many_reports_a_rejected_send_without_losing_the_rest(
+        self, backend: ChainBackend, deployed: Deployed
+    ) -> None:
+        # Prepare
+        pauper = Account.create()
+        requests = [
+            TxRequest(deployed.fixture.functions.set(31, "ok"), deployed.others[0], gas=FIXED_GAS),
+            TxRequest(deployed.fixture.functions.set(32, "poor"), pauper, gas=FIXED_GAS),
+            TxRequest(deployed.fixture.functions.set(33, "ok"), deployed.others[1], gas=FIXED_GAS),
+        ]
+
+        # Execute
+        outcomes = backend.transact_many(requests)
+
+        # Assert
+        assert [o.ok for o in outcomes] == [True, False, True]
+        rejected = outcomes[1]
+        assert rejected.receipt is None and rejected.tx_hash is None
+        assert isinstance(rejected.error, ChainError)
+        assert not isinstance(rejected.error, ContractRevert)
+        assert re.search(r"(?i)afford|insufficient funds", str(rejected.error))
+        assert backend.call(deployed.fixture.functions.current()) == 33
+        assert backend.transact(deployed.fixture.functions.set(34, "after"), deployed.others[0])["status"] == 1
 
     def test_transact_many_estimates_when_no_gas_is_given(
         self, backend: ChainBackend, deployed: Deployed
