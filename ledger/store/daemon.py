@@ -224,7 +224,7 @@ class DaemonStore(ContentStore):
         except requests.RequestException as exc:
             # ipfshttpclient wraps errors raised while sending, not while a streamed body is read.
             raise StoreError(
-                f"the daemon at {self.url} broke off block {cid} after {len(received)} bytes: {exc}"
+                f"the daemon at {self.url} broke off its answer for block {cid}: {exc}"
             ) from exc
         return bytes(received)
 

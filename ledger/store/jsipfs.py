@@ -35,6 +35,8 @@ from ledger.store.errors import StoreUnavailable
 
 INSTALL_DIR: Final = Path(__file__).resolve().parents[2] / "scripts" / "ipfs"
 """Where `scripts/ipfs/install.sh` puts js-ipfs in a source checkout."""
+READY_LINE: Final = "Daemon is ready"
+"""What js-ipfs prints once it serves the API and handles SIGTERM."""
 ENV_EXECUTABLE: Final = "FEDLEDGER_JSIPFS"
 """Environment variable naming the `jsipfs` executable, overriding the checkout's."""
 
@@ -221,20 +223,26 @@ class JsIpfsDaemon:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_ready(self) -> bool:
+        """Wait for "Daemon is ready" in the log and an answering API.
+
+        js-ipfs serves the API a moment before it installs its SIGTERM handler
+        (right after printing "Daemon is ready"); a stop in between would kill it
+        without a clean shutdown, so both are required.
+        """
         assert self.ports is not None and self._process is not None
         url = f"http://{self.host}:{self.ports.api}/api/v0/version"
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 return False
-            try:
-                with urllib.request.urlopen(
-                    urllib.request.Request(url, method="POST"), timeout=2
-                ) as answer:
-                    if answer.status == 200:
-                        return True
-            except (urllib.error.URLError, OSError):
-                pass
+            if READY_LINE in self._log_tail():
+                try:
+                    request = urllib.request.Request(url, method="POST")
+                    with urllib.request.urlopen(request, timeout=2) as answer:
+                        if answer.status == 200:
+                            return True
+                except (urllib.error.URLError, OSError):
+                    pass
             time.sleep(0.2)
         return False
 

@@ -165,8 +165,8 @@ class VerifiedReader:
             return
         if depth >= self._depth:
             raise IntegrityError(
-                f"content {self.cid}: node {cid} sits at depth {depth}, below the leaves of "
-                f"a {self.size}-byte file (depth {self._depth})"
+                f"content {self.cid}: node {cid} at depth {depth} has links, but the leaves of "
+                f"a {self.size}-byte file sit at depth {self._depth}"
             )
         if len(node.links) > self._layout.max_links:
             raise IntegrityError(
