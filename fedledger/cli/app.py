@@ -33,6 +33,17 @@ def _root(
     """fedledger: participants train, the chain records, anyone audits."""
 
 
+def _wire() -> None:
+    from fedledger.cli import demo, store
+
+    app.add_typer(store.app, name="store")
+    app.command("cid")(store.cid_command)
+    app.registered_commands.extend(demo.app.registered_commands)
+
+
+_wire()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,1 @@
+"""The auditor: re-derives rounds from chain events and content hashes."""
