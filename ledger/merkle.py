@@ -20,15 +20,16 @@ this module and the JavaScript library load.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from eth_abi.abi import encode as abi_encode
+from eth_hash.auto import keccak
 from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_address
-from eth_utils.crypto import keccak
 
 from ledger.errors import FormatError
 
@@ -88,7 +89,42 @@ def standard_leaf_hash(leaf_encoding: Sequence[str], value: Sequence[Any]) -> by
 
 
 def _hash_normalised(types: Sequence[str], value: LeafValue) -> bytes:
-    return keccak(keccak(abi_encode(list(types), list(value))))
+    encoders = _static_encoders(tuple(types))
+    if encoders is None:
+        encoded = abi_encode(list(types), list(value))
+    else:
+        encoded = b"".join(encode(item) for encode, item in zip(encoders, value))
+    return keccak(keccak(encoded))
+
+
+_StaticEncoder: TypeAlias = "Callable[[Any], bytes]"
+
+
+@functools.lru_cache(maxsize=64)
+def _static_encoders(types: tuple[str, ...]) -> tuple[_StaticEncoder, ...] | None:
+    """Word encoders when every type is a static scalar, else None (use eth_abi).
+
+    abi.encode of static scalars is just one 32-byte word each: addresses and unsigned
+    integers big-endian left-padded, signed integers two's complement, bools 0/1, bytesN
+    right-padded. Doing that directly is several times faster than eth_abi, which matters
+    for data commitments over tens of thousands of examples; the JS cross-checks cover it.
+    """
+    encoders: list[_StaticEncoder] = []
+    for abi_type in types:
+        base, bits, dims = _parse_type(abi_type)
+        if dims or base == "string" or (base == "bytes" and not bits):
+            return None
+        if base == "address":
+            encoders.append(lambda v: bytes(12) + bytes.fromhex(v[2:]))
+        elif base == "bool":
+            encoders.append(lambda v: (1 if v else 0).to_bytes(32, "big"))
+        elif base == "bytes":
+            encoders.append(lambda v: v + bytes(32 - len(v)))
+        elif base == "uint":
+            encoders.append(lambda v: v.to_bytes(32, "big"))
+        else:
+            encoders.append(lambda v: (v % 2**256).to_bytes(32, "big"))
+    return tuple(encoders)
 
 
 def process_proof(leaf_hash: BytesLike, proof: Sequence[BytesLike]) -> bytes:

@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import TypeAlias
 
 import numpy as np
-from eth_utils.crypto import keccak
+from eth_hash.auto import keccak
 
 from ledger.formats.errors import (
     FieldError,
