@@ -23,7 +23,7 @@ from eth_account.messages import SignableMessage
 from eth_account.signers.local import LocalAccount
 from eth_keyfile.exceptions import EthKeyfileValueError
 from eth_typing import ChecksumAddress
-from eth_utils import is_hex_address, to_checksum_address
+from eth_utils.address import is_hex_address, to_checksum_address
 
 from ledger.errors import ConfigError
 
@@ -72,7 +72,9 @@ class Signer:
             return cls(Account.from_key(private_key))
         except (ValueError, TypeError):
             # `from None`: the underlying message may quote the key material
-            raise ConfigError("private key is malformed: expected 32 bytes or 64 hex digits") from None
+            raise ConfigError(
+                "private key is malformed: expected 32 bytes or 64 hex digits"
+            ) from None
 
     @classmethod
     def generate(cls) -> Signer:
@@ -128,7 +130,9 @@ def create_keystore(
     if not passphrase:
         raise KeystoreError("refusing to create a keystore with an empty passphrase")
     if path.exists() and not overwrite:
-        raise KeystoreExists(f"keystore {path} already exists: choose another path or pass overwrite")
+        raise KeystoreExists(
+            f"keystore {path} already exists: choose another path or pass overwrite"
+        )
     signer = Signer.generate() if private_key is None else Signer.from_key(private_key)
     document = Account.encrypt(
         signer.local_account().key, passphrase, kdf=kdf, iterations=work_factor
@@ -161,7 +165,9 @@ def _read_keystore(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise KeystoreCorrupt(f"keystore {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        raise KeystoreCorrupt(
+            f"keystore {path} is not valid JSON ({exc.msg} at line {exc.lineno})"
+        ) from exc
     if not isinstance(document, dict):
         raise KeystoreCorrupt(f"keystore {path} must hold a JSON object")
     if document.get("version") != KEYSTORE_VERSION:
@@ -204,7 +210,10 @@ def load_keystore(path: Path, passphrase: str) -> Signer:
         raise KeystoreCorrupt(f"keystore {path} has malformed crypto parameters: {exc}") from exc
     signer = Signer.from_key(bytes(key))
     recorded = document.get("address")
-    if isinstance(recorded, str) and recorded.removeprefix("0x").lower() != signer.address[2:].lower():
+    if (
+        isinstance(recorded, str)
+        and recorded.removeprefix("0x").lower() != signer.address[2:].lower()
+    ):
         raise KeystoreCorrupt(
             f"keystore {path} records address 0x{recorded.removeprefix('0x')} but holds the key "
             f"of {signer.address}: the file was tampered with or mixed up"

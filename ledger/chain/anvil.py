@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import requests
 from eth_account import Account
@@ -67,9 +67,7 @@ def derive_dev_accounts(
 ) -> list[LocalAccount]:
     """The first `count` accounts anvil funds for `mnemonic` (one seed, many derivations)."""
     seed = seed_from_mnemonic(mnemonic, "")
-    return [
-        Account.from_key(key_from_seed(seed, hd_path.format(index=i))) for i in range(count)
-    ]
+    return [Account.from_key(key_from_seed(seed, hd_path.format(index=i))) for i in range(count)]
 
 
 def _free_port() -> int:
@@ -157,14 +155,15 @@ class AnvilProcess:
         if self._process is not None:
             return self.url
         port = _free_port()
-        self._log = tempfile.TemporaryFile(prefix="anvil-", suffix=".log")
+        self._log = tempfile.TemporaryFile(prefix="anvil-", suffix=".log")  # noqa: SIM115 - lives as long as anvil
         try:
             self._process = subprocess.Popen(
                 self.command(port),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                # prctl only: async-signal-safe, so fine in a threaded parent
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
             )
         except OSError as exc:
             self._log.close()
@@ -182,7 +181,7 @@ class AnvilProcess:
     def _wait_until_ready(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self._startup_timeout
-        payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        payload: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
         while True:
             if self._process.poll() is not None:
                 raise ChainError(
@@ -230,7 +229,7 @@ class AnvilProcess:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> AnvilProcess:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -283,7 +282,7 @@ class AnvilChain(RpcChain, TestChainBackend):
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
         def request() -> Any:
-            response = self._provider.make_request(method, params)  # type: ignore[arg-type]
+            response = self._provider.make_request(method, params)
             error = response.get("error")
             if error:
                 message = error.get("message") if isinstance(error, dict) else error

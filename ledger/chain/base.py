@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
@@ -143,7 +143,11 @@ class ChainBackend(ABC):
 
     @abstractmethod
     def call(
-        self, fn: ContractFunction, sender: TxSigner | str | None = None, *, block: int | None = None
+        self,
+        fn: ContractFunction,
+        sender: TxSigner | str | None = None,
+        *,
+        block: int | None = None,
     ) -> Any:
         """Evaluate a view (or simulate a call) at the latest or given block; reverts decoded."""
 
@@ -173,7 +177,7 @@ class ChainBackend(ABC):
     def close(self) -> None:
         """Release connections and processes this backend owns; safe to call twice."""
 
-    def __enter__(self) -> ChainBackend:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

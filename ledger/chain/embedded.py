@@ -19,16 +19,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from eth.exceptions import Revert as EVMRevert
-from eth_utils.exceptions import ValidationError as EVMValidationError
 from eth.vm.spoof import SpoofTransaction
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_bloom import BloomFilter
+from eth_bloom.bloom import BloomFilter
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
 from eth_tester.exceptions import SnapshotNotFound, TransactionFailed
 from eth_tester.exceptions import ValidationError as TesterValidationError
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import to_checksum_address
+from eth_utils.exceptions import ValidationError as EVMValidationError
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
 from web3.contract.contract import ContractEvent
@@ -42,7 +43,7 @@ from ledger.errors import ChainError
 DEFAULT_ACCOUNTS = 10
 
 
-class _RevertDataPyEVMBackend(PyEVMBackend):
+class _RevertDataPyEVMBackend(PyEVMBackend):  # type: ignore[misc]  # eth-tester is untyped
     """py-evm backend that keeps raw revert data and estimates gas in one execution.
 
     eth-tester's `call` turns revert data into a string; its `estimate_gas` binary-searches the
@@ -113,7 +114,11 @@ class _EmbeddedProvider(EthereumTesterProvider):
                 return {"jsonrpc": "2.0", "id": request_id, "error": error}  # type: ignore[typeddict-item]
             except (TesterValidationError, EVMValidationError) as exc:
                 message = f"transaction rejected: {exc}"
-                return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32000, "message": message}}
+                return {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "error": {"code": -32000, "message": message},
+                }
             except NotImplementedError:
                 return super().make_request(method, params)
             return {"jsonrpc": "2.0", "id": request_id, "result": result}
@@ -151,7 +156,7 @@ class EmbeddedChain(Web3ChainBackend, TestChainBackend):
         self, event: ContractEvent, from_block: int, to_block: int, filters: Mapping[str, Any]
     ) -> list[EventData]:
         address = HexBytes(Web3.to_checksum_address(event.address))
-        topic0 = event_abi_to_log_topic(event.abi)  # type: ignore[arg-type]
+        topic0 = event_abi_to_log_topic(event.abi)
         found: list[EventData] = []
         with self._provider._lock:
             chain = self._pyevm.chain
@@ -183,7 +188,7 @@ class EmbeddedChain(Web3ChainBackend, TestChainBackend):
                                 "removed": False,
                             }
                         )
-                        found.append(event.process_log(entry))  # type: ignore[arg-type]
+                        found.append(event.process_log(entry))
         return found
 
     # -- reverts -----------------------------------------------------------------------------

@@ -13,11 +13,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import eth_abi
+from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_abi.grammar import BasicType, TupleType, parse
-from eth_utils import to_checksum_address
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
 from ledger.errors import ContractRevert
@@ -90,7 +90,7 @@ class RevertDecoder:
             )
         name, types = known
         try:
-            values = eth_abi.decode(types, payload)
+            values = abi_decode(types, payload)
         except (DecodingError, ValueError, OverflowError) as exc:
             return ContractRevert(
                 UNKNOWN_ERROR,

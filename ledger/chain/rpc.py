@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import requests
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-import requests
 from requests.adapters import HTTPAdapter
 from requests.exceptions import RequestException
 from web3 import HTTPProvider, Web3
+from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractEvent
+from web3.datastructures import AttributeDict
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
-from web3._utils.method_formatters import receipt_formatter
-from web3.datastructures import AttributeDict
-from web3.types import EventData, TxParams, TxReceipt
+from web3.types import EventData, TxParams, TxReceipt, Wei
 
 from ledger.chain.base import TxOutcome, TxRequest
 from ledger.chain.web3backend import Web3ChainBackend, describe_rpc_failure
@@ -120,7 +120,7 @@ class RpcChain(Web3ChainBackend):
     def _inject_poa_if_needed(self) -> None:
         response = self._guard(
             "read the latest block",
-            lambda: self._provider.make_request("eth_getBlockByNumber", ["latest", False]),  # type: ignore[arg-type]
+            lambda: self._provider.make_request("eth_getBlockByNumber", ["latest", False]),
         )
         block = response.get("result") or {}
         extra = str(block.get("extraData", "0x"))
@@ -166,7 +166,7 @@ class RpcChain(Web3ChainBackend):
     def _sign_only(self, request: TxRequest) -> tuple[bytes, HexBytes, TxParams]:
         if self._closed:
             raise ChainError(f"{self!r} is closed")
-        base: TxParams = {"from": request.sender.address, "value": request.value}
+        base: TxParams = {"from": request.sender.address, "value": Wei(request.value)}
         fn = request.fn
         gas = request.gas
         if gas is None:
@@ -191,8 +191,14 @@ class RpcChain(Web3ChainBackend):
             for item, response in zip(chunk, responses, strict=True):
                 error = response.get("error")
                 if error:
-                    message = error.get("message", str(error)) if isinstance(error, Mapping) else str(error)
-                    item.error = ChainError(describe_rpc_failure("send the transaction", self._url, message))
+                    message = (
+                        error.get("message", str(error))
+                        if isinstance(error, Mapping)
+                        else str(error)
+                    )
+                    item.error = ChainError(
+                        describe_rpc_failure("send the transaction", self._url, message)
+                    )
                     self._nonces.forget(item.request.sender.address)
                 else:
                     item.sent = True
@@ -207,14 +213,14 @@ class RpcChain(Web3ChainBackend):
                 for item, response in zip(chunk, self._batch("read receipts", calls), strict=True):
                     result = response.get("result")
                     if result:
-                        item.receipt = AttributeDict.recursive(receipt_formatter(result))  # type: ignore[assignment]
+                        item.receipt = AttributeDict.recursive(receipt_formatter(result))
             waiting = [p for p in waiting if p.receipt is None]
             if not waiting:
                 return
             if time.monotonic() > deadline:
                 for item in waiting:
                     item.error = ChainError(
-                        f"no receipt for {item.tx_hash.to_0x_hex() if item.tx_hash else '?'} within "  # noqa: E501
+                        f"no receipt for {item.tx_hash.to_0x_hex() if item.tx_hash else '?'} within "
                         f"{self._receipt_timeout:.0f} s on {self._url}; is the node mining?"
                     )
                 return
@@ -228,7 +234,7 @@ class RpcChain(Web3ChainBackend):
         if not isinstance(responses, list) or len(responses) != len(calls):
             error = responses.get("error") if isinstance(responses, Mapping) else responses
             raise ChainError(f"could not {action} on {self._url}: batch request refused ({error})")
-        return responses
+        return list(responses)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -267,7 +273,7 @@ class RpcChain(Web3ChainBackend):
         tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
         try:
             response = self._provider.make_request(
-                "debug_traceTransaction",  # type: ignore[arg-type]
+                "debug_traceTransaction",
                 [tx_hash, {"tracer": "callTracer"}],
             )
         except (ConnectionError, RequestException) as exc:
@@ -278,9 +284,9 @@ class RpcChain(Web3ChainBackend):
             return bytes(HexBytes(output)) if output else b""
         replay: TxParams = {
             "from": params["from"],
-            "to": receipt["to"] if receipt["to"] else params.get("to", ""),  # type: ignore[typeddict-item]
+            "to": receipt["to"] if receipt["to"] else params.get("to", ""),
             "data": params.get("data", b""),
-            "value": params.get("value", 0),
+            "value": Wei(params.get("value", 0)),
             "gas": params.get("gas", 0),
         }
         try:

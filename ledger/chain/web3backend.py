@@ -27,7 +27,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
-from web3.types import EventData, TxParams, TxReceipt
+from web3.types import EventData, TxParams, TxReceipt, Wei
 
 from ledger.chain.base import (
     ChainBackend,
@@ -171,7 +171,7 @@ class Web3ChainBackend(ChainBackend):
         transfer: TxParams = {
             "from": sender.address,
             "to": Web3.to_checksum_address(to),
-            "value": amount_wei,
+            "value": Wei(amount_wei),
             "gas": 21_000,
         }
         tx_hash, params = self._sign_and_send_params(sender, lambda params: params, transfer)
@@ -180,7 +180,11 @@ class Web3ChainBackend(ChainBackend):
         return receipt
 
     def call(
-        self, fn: ContractFunction, sender: TxSigner | str | None = None, *, block: int | None = None
+        self,
+        fn: ContractFunction,
+        sender: TxSigner | str | None = None,
+        *,
+        block: int | None = None,
     ) -> Any:
         self._learn(fn)
         params = tx_params_for(sender)
@@ -245,7 +249,7 @@ class Web3ChainBackend(ChainBackend):
     ) -> tuple[HexBytes, TxParams]:
         if self._closed:
             raise ChainError(f"{self!r} is closed")
-        base: TxParams = {"from": sender.address, "value": value}
+        base: TxParams = {"from": sender.address, "value": Wei(value)}
         if gas is None:
             gas = self._estimate(fn, base)
         base["gas"] = gas
@@ -371,7 +375,7 @@ class Web3ChainBackend(ChainBackend):
             raise
         except ContractLogicError as exc:
             raise self._revert_from_logic_error(exc) from exc
-        except Exception as exc:  # noqa: BLE001 - translated below, or re-raised unchanged
+        except Exception as exc:
             translated = self._translate(action, exc)
             if translated is None:
                 raise
@@ -384,7 +388,7 @@ class Web3ChainBackend(ChainBackend):
         message = exc.message or str(exc)
         prefix = "execution reverted: "
         if message.startswith(prefix) and len(message) > len(prefix):
-            return ContractRevert("Error", (message[len(prefix):],))
+            return ContractRevert("Error", (message[len(prefix) :],))
         return ContractRevert(EMPTY_REVERT, (), message)
 
     def _translate(self, action: str, exc: Exception) -> ChainError | None:
@@ -402,9 +406,9 @@ class Web3ChainBackend(ChainBackend):
             if "nonce" in message.lower() and "send" in action:
                 return StaleNonce(described)
             return ChainError(described)
-        if isinstance(exc, (ProviderConnectionError, ConnectionError, OSError)) or _is_requests_error(
-            exc
-        ):
+        if isinstance(
+            exc, (ProviderConnectionError, ConnectionError, OSError)
+        ) or _is_requests_error(exc):
             return ChainError(
                 f"could not {action}: cannot reach {self._describe} ({exc}); is the node running?"
             )
@@ -412,7 +416,7 @@ class Web3ChainBackend(ChainBackend):
 
 
 def describe_rpc_failure(action: str, where: str, message: str) -> str:
-    """"could not <action> on <where>: <node's message> (<what it usually means>)"."""
+    """ "could not <action> on <where>: <node's message> (<what it usually means>)"."""
     for needle, hint in _RPC_HINTS:
         if needle in message.lower():
             return f"could not {action} on {where}: {message} ({hint})"
@@ -443,7 +447,7 @@ def _rpc_message(exc: Web3RPCError) -> str:
 
 def _is_requests_error(exc: Exception) -> bool:
     module = type(exc).__module__
-    return module.startswith("requests.") or module.startswith("urllib3.")
+    return module.startswith(("requests.", "urllib3."))
 
 
 def _label(fn: Buildable) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from eth_typing import ChecksumAddress
-from eth_utils import event_abi_to_log_topic, is_address, to_checksum_address
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import is_address, to_checksum_address
 from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.contract.contract import ContractEvent, ContractFunction
@@ -169,7 +170,9 @@ class ContractBinding:
     ) -> None:
         self._backend = backend
         self._artifact = artifact
-        self._contract = backend.contract(as_address(address, f"{self.ARTIFACT} address"), artifact.abi)
+        self._contract = backend.contract(
+            as_address(address, f"{self.ARTIFACT} address"), artifact.abi
+        )
         self._deployment_block = deployment_block
         self._by_topic: dict[bytes, type[ChainEvent]] = {}
         abi_events = {e["name"]: e for e in artifact.abi if e.get("type") == "event"}
@@ -211,9 +214,12 @@ class ContractBinding:
 
     def _fn(self, name: str, *args: Any) -> ContractFunction:
         try:
-            return self._contract.get_function_by_name(name)(*args)
+            function: ContractFunction = self._contract.get_function_by_name(name)(*args)
+            return function
         except (MismatchedABI, Web3ValidationError, TypeError, ValueError) as exc:
-            raise InvalidArgument(f"{self.ARTIFACT}.{name}{args!r} does not fit the ABI: {exc}") from exc
+            raise InvalidArgument(
+                f"{self.ARTIFACT}.{name}{args!r} does not fit the ABI: {exc}"
+            ) from exc
 
     def _transact(self, name: str, *args: Any, sender: TxSigner, gas: int | None) -> TxReceipt:
         return self._backend.transact(self._fn(name, *args), sender, gas=gas)
@@ -270,7 +276,11 @@ class AccessControlBinding(ContractBinding):
     ) -> TxReceipt:
         """Grant `role` to `account` (the sender must hold the role's admin role)."""
         return self._transact(
-            "grantRole", as_bytes32(role, "role"), as_address(account, "account"), sender=sender, gas=gas
+            "grantRole",
+            as_bytes32(role, "role"),
+            as_address(account, "account"),
+            sender=sender,
+            gas=gas,
         )
 
     def revoke_role(
@@ -278,7 +288,11 @@ class AccessControlBinding(ContractBinding):
     ) -> TxReceipt:
         """Revoke `role` from `account`."""
         return self._transact(
-            "revokeRole", as_bytes32(role, "role"), as_address(account, "account"), sender=sender, gas=gas
+            "revokeRole",
+            as_bytes32(role, "role"),
+            as_address(account, "account"),
+            sender=sender,
+            gas=gas,
         )
 
     def renounce_role(self, role: bytes, *, sender: TxSigner, gas: int | None = None) -> TxReceipt:
@@ -308,6 +322,10 @@ class AccessControlBinding(ContractBinding):
         return self._events(RoleRevoked, from_block, to_block, {"role": role, "account": account})
 
     def events_role_admin_changed(
-        self, from_block: int | None = None, to_block: int | None = None, *, role: bytes | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        role: bytes | None = None,
     ) -> list[RoleAdminChanged]:
         return self._events(RoleAdminChanged, from_block, to_block, {"role": role})

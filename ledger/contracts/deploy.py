@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_typing import ChecksumAddress
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from web3.types import TxReceipt
 
 from ledger.chain.base import ChainBackend, TxRequest, TxSigner
@@ -76,7 +76,9 @@ class NetworkInfo:
                 f"network file {origin} has format {document.get('format')!r}, "
                 f"expected {NETWORK_FORMAT!r}"
             )
-        missing = [k for k in ("chainId", "token", "registry", "deploymentBlock") if k not in document]
+        missing = [
+            k for k in ("chainId", "token", "registry", "deploymentBlock") if k not in document
+        ]
         if missing:
             raise NetworkInfoError(f"network file {origin} lacks {', '.join(missing)}")
         return cls(
@@ -145,9 +147,7 @@ class Network:
         return sorted(records, key=lambda record: record.log_index)
 
 
-def deploy_network(
-    backend: ChainBackend, admin: TxSigner, params: RegistryParams
-) -> Network:
+def deploy_network(backend: ChainBackend, admin: TxSigner, params: RegistryParams) -> Network:
     """Deploy RewardToken and TrainingRegistry with `admin` as governance; registry may mint."""
     token_artifact = load_artifact(TOKEN_ARTIFACT)
     registry_artifact = load_artifact(REGISTRY_ARTIFACT)
@@ -207,7 +207,9 @@ def enroll_participants(
     minted = stake + spare_tokens
     steps: list[list[TxRequest]] = []
     if minted > 0:
-        steps.append([TxRequest(token.function("mint", p.address, minted), admin) for p in participants])
+        steps.append(
+            [TxRequest(token.function("mint", p.address, minted), admin) for p in participants]
+        )
     if stake > 0:
         steps.append(
             [TxRequest(token.function("approve", registry.address, stake), p) for p in participants]
@@ -300,12 +302,12 @@ def bootstrap_dev_network(
 
 __all__ = [
     "NETWORK_FORMAT",
+    "DevNetwork",
     "Network",
     "NetworkInfo",
     "NetworkInfoError",
     "attach_network",
+    "bootstrap_dev_network",
     "deploy_network",
     "enroll_participants",
-    "DevNetwork",
-    "bootstrap_dev_network",
 ]

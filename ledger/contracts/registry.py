@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-import eth_abi
+from eth_abi.abi import encode as abi_encode
 from eth_typing import ChecksumAddress
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3.types import TxReceipt
 
 from ledger.chain.base import ChainBackend, TxSigner
 from ledger.contracts.artifacts import ContractArtifact, load_artifact
 from ledger.contracts.binding import (
     UINT64_MAX,
-    ChainEvent,
     AccessControlBinding,
+    ChainEvent,
     RoleAdminChanged,
     RoleGranted,
     RoleRevoked,
@@ -264,7 +264,7 @@ def commitment(
 ) -> bytes:
     """keccak256(abi.encode(round, participant, updateHash, proofHash, salt)), as `reveal` checks."""
     return keccak(
-        eth_abi.encode(
+        abi_encode(
             ["uint64", "address", "bytes32", "bytes32", "bytes32"],
             [
                 as_uint(round, "round", UINT64_MAX),
@@ -343,21 +343,31 @@ class TrainingRegistry(AccessControlBinding):
     ) -> TxReceipt:
         """Move `amount` of `account`'s stake to the treasury."""
         return self._transact(
-            "slash", as_address(account, "account"), as_uint(amount, "amount"), sender=sender, gas=gas
+            "slash",
+            as_address(account, "account"),
+            as_uint(amount, "amount"),
+            sender=sender,
+            gas=gas,
         )
 
     def resolve_challenge(
         self, round: int, upheld: bool, *, sender: TxSigner, gas: int | None = None
     ) -> TxReceipt:
         """Decide the pending challenge of `round` (upheld voids the round)."""
-        return self._transact("resolveChallenge", _round(round), bool(upheld), sender=sender, gas=gas)
+        return self._transact(
+            "resolveChallenge", _round(round), bool(upheld), sender=sender, gas=gas
+        )
 
     def withdraw_treasury(
         self, to: str, amount: int, *, sender: TxSigner, gas: int | None = None
     ) -> TxReceipt:
         """Pay `amount` of forfeited bonds and slashed stakes to `to`."""
         return self._transact(
-            "withdrawTreasury", as_address(to, "to"), as_uint(amount, "amount"), sender=sender, gas=gas
+            "withdrawTreasury",
+            as_address(to, "to"),
+            as_uint(amount, "amount"),
+            sender=sender,
+            gas=gas,
         )
 
     # -- participants -----------------------------------------------------------------------
@@ -427,7 +437,11 @@ class TrainingRegistry(AccessControlBinding):
     ) -> TxReceipt:
         """Dispute the result of `round`, depositing the challenge bond (approve it first)."""
         return self._transact(
-            "challenge", _round(round), as_text(evidence_cid, "evidence_cid"), sender=sender, gas=gas
+            "challenge",
+            _round(round),
+            as_text(evidence_cid, "evidence_cid"),
+            sender=sender,
+            gas=gas,
         )
 
     # -- aggregator (AGGREGATOR_ROLE) ---------------------------------------------------------
@@ -553,22 +567,38 @@ class TrainingRegistry(AccessControlBinding):
     # -- events -------------------------------------------------------------------------------
 
     def events_participant_registered(
-        self, from_block: int | None = None, to_block: int | None = None, *, account: str | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
     ) -> list[ParticipantRegistered]:
         return self._events(ParticipantRegistered, from_block, to_block, {"account": account})
 
     def events_participant_removed(
-        self, from_block: int | None = None, to_block: int | None = None, *, account: str | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
     ) -> list[ParticipantRemoved]:
         return self._events(ParticipantRemoved, from_block, to_block, {"account": account})
 
     def events_participant_slashed(
-        self, from_block: int | None = None, to_block: int | None = None, *, account: str | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
     ) -> list[ParticipantSlashed]:
         return self._events(ParticipantSlashed, from_block, to_block, {"account": account})
 
     def events_task_set(
-        self, from_block: int | None = None, to_block: int | None = None, *, task_hash: bytes | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        task_hash: bytes | None = None,
     ) -> list[TaskSet]:
         return self._events(TaskSet, from_block, to_block, {"taskHash": task_hash})
 
@@ -590,7 +620,11 @@ class TrainingRegistry(AccessControlBinding):
         )
 
     def events_round_opened(
-        self, from_block: int | None = None, to_block: int | None = None, *, round: int | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        round: int | None = None,
     ) -> list[RoundOpened]:
         return self._events(RoundOpened, from_block, to_block, {"round": round})
 
@@ -619,7 +653,11 @@ class TrainingRegistry(AccessControlBinding):
         )
 
     def events_round_finalized(
-        self, from_block: int | None = None, to_block: int | None = None, *, round: int | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        round: int | None = None,
     ) -> list[RoundFinalized]:
         return self._events(RoundFinalized, from_block, to_block, {"round": round})
 
@@ -631,7 +669,9 @@ class TrainingRegistry(AccessControlBinding):
         round: int | None = None,
         account: str | None = None,
     ) -> list[RewardClaimed]:
-        return self._events(RewardClaimed, from_block, to_block, {"round": round, "account": account})
+        return self._events(
+            RewardClaimed, from_block, to_block, {"round": round, "account": account}
+        )
 
     def events_round_challenged(
         self,
@@ -646,7 +686,11 @@ class TrainingRegistry(AccessControlBinding):
         )
 
     def events_challenge_resolved(
-        self, from_block: int | None = None, to_block: int | None = None, *, round: int | None = None
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        round: int | None = None,
     ) -> list[ChallengeResolved]:
         return self._events(ChallengeResolved, from_block, to_block, {"round": round})
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from eth_account.messages import encode_typed_data
 from eth_typing import ChecksumAddress
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3.types import TxReceipt
 
 from ledger.chain.base import ChainBackend, TxSigner
@@ -148,7 +148,11 @@ class RewardToken(AccessControlBinding):
         self, spender: str, amount: int, *, sender: TxSigner, gas: int | None = None
     ) -> TxReceipt:
         return self._transact(
-            "approve", as_address(spender, "spender"), as_uint(amount, "amount"), sender=sender, gas=gas
+            "approve",
+            as_address(spender, "spender"),
+            as_uint(amount, "amount"),
+            sender=sender,
+            gas=gas,
         )
 
     def transfer_from(
@@ -177,7 +181,9 @@ class RewardToken(AccessControlBinding):
         """Sign (off chain, no gas) an approval of `value` to `spender` valid until `deadline`."""
         sign_message = getattr(owner, "sign_message", None)
         if sign_message is None:
-            raise InvalidArgument("the owner must be able to sign messages (a LocalAccount or Signer)")
+            raise InvalidArgument(
+                "the owner must be able to sign messages (a LocalAccount or Signer)"
+            )
         checked_spender = as_address(spender, "spender")
         name = self.name()
         domain = {

@@ -97,9 +97,7 @@ def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
         ('{"version": 3, "crypto": {"cipher": "aes-128-ctr"}}', "lacks crypto fields"),
     ],
 )
-def test_corrupt_file_is_named_with_the_problem(
-    tmp_path: Path, content: str, message: str
-) -> None:
+def test_corrupt_file_is_named_with_the_problem(tmp_path: Path, content: str, message: str) -> None:
     # Prepare
     path = tmp_path / "bad.json"
     path.write_text(content)

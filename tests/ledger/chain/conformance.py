@@ -328,7 +328,12 @@ class ChainBackendConformance:
         assert not isinstance(rejected.error, ContractRevert)
         assert re.search(r"(?i)afford|insufficient funds", str(rejected.error))
         assert backend.call(deployed.fixture.functions.current()) == 33
-        assert backend.transact(deployed.fixture.functions.set(34, "after"), deployed.others[0])["status"] == 1
+        assert (
+            backend.transact(deployed.fixture.functions.set(34, "after"), deployed.others[0])[
+                "status"
+            ]
+            == 1
+        )
 
     def test_transact_many_estimates_when_no_gas_is_given(
         self, backend: ChainBackend, deployed: Deployed
@@ -351,7 +356,7 @@ class ChainBackendConformance:
     ) -> None:
         # Prepare: four accounts, two threads each (so one account is shared by two threads)
         senders = deployed.others[:4]
-        errors: list[BaseException] = []
+        errors: list[Exception] = []
         per_thread = 3
 
         def work(sender: LocalAccount, offset: int) -> None:
@@ -360,7 +365,7 @@ class ChainBackendConformance:
                     backend.transact(
                         deployed.fixture.functions.set(offset + i, "thread"), sender, gas=FIXED_GAS
                     )
-            except BaseException as exc:  # collected and asserted below
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
 
         threads = [
@@ -428,9 +433,7 @@ class ChainBackendConformance:
                 deployed.fixture.events.ValueSet, 0, argument_filters={"colour": "red"}
             )
 
-    def test_events_match_receipt_decoding(
-        self, backend: ChainBackend, deployed: Deployed
-    ) -> None:
+    def test_events_match_receipt_decoding(self, backend: ChainBackend, deployed: Deployed) -> None:
         # Prepare
         receipt = backend.transact(deployed.fixture.functions.set(8, "same"), deployed.admin)
 
@@ -505,7 +508,9 @@ class ChainPowersConformance(ChainBackendConformance):
 
         # Execute
         with pytest.raises(ContractRevert) as caught:
-            backend.transact(deployed.fixture.functions.setAfter(until, 9), deployed.admin, gas=FIXED_GAS)
+            backend.transact(
+                deployed.fixture.functions.setAfter(until, 9), deployed.admin, gas=FIXED_GAS
+            )
 
         # Assert
         assert caught.value.error_name == "FixtureLocked"
@@ -545,9 +550,12 @@ class ChainPowersConformance(ChainBackendConformance):
         # Assert
         assert receipt["status"] == 1
         assert backend.call(deployed.fixture.functions.current()) == 6
-        assert backend.get_events(
-            deployed.fixture.events.ValueSet, 0, argument_filters={"note": "lost"}
-        ) == []
+        assert (
+            backend.get_events(
+                deployed.fixture.events.ValueSet, 0, argument_filters={"note": "lost"}
+            )
+            == []
+        )
 
     def test_revert_to_an_unknown_snapshot_is_a_chain_error(
         self, backend: TestChainBackend

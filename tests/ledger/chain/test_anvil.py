@@ -138,9 +138,7 @@ def test_missing_binary_names_the_path_and_npm_install(
     assert "npm install" in message
 
 
-def test_env_override_must_be_executable(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_env_override_must_be_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Prepare
     bogus = tmp_path / "not-anvil"
     bogus.write_text("plain text")

@@ -74,9 +74,8 @@ def test_threads_never_share_a_nonce() -> None:
 
     def work() -> None:
         for _ in range(50):
-            with manager.reserve(ALICE) as nonce:
-                with guard:
-                    issued.append(nonce)
+            with manager.reserve(ALICE) as nonce, guard:
+                issued.append(nonce)
 
     threads = [threading.Thread(target=work) for _ in range(8)]
 

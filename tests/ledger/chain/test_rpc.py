@@ -61,7 +61,7 @@ def test_unreachable_node_is_a_chain_error_naming_the_url() -> None:
 class _PoANode(BaseHTTPRequestHandler):
     """Answers the few calls RpcChain makes, with Clique-sized extraData in every block."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         results: dict[str, Any] = {
             "eth_chainId": "0x7a69",

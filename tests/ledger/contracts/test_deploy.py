@@ -19,7 +19,12 @@ from ledger.contracts.deploy import (
     bootstrap_dev_network,
     deploy_network,
 )
-from ledger.contracts.registry import AGGREGATOR_ROLE, AUDITOR_ROLE, DEFAULT_ADMIN_ROLE, RegistryParams
+from ledger.contracts.registry import (
+    AGGREGATOR_ROLE,
+    AUDITOR_ROLE,
+    DEFAULT_ADMIN_ROLE,
+    RegistryParams,
+)
 from ledger.contracts.token import MINTER_ROLE
 from ledger.errors import ConfigError
 
@@ -97,7 +102,10 @@ def test_network_file_for_another_chain_is_refused(network: DevNetwork) -> None:
     info = NetworkInfo(1, network.token.address, network.registry.address, 0)
 
     # Execute / Assert
-    with pytest.raises(NetworkInfoError, match=f"for chain id 1 but the connected chain is {network.backend.chain_id}"):
+    with pytest.raises(
+        NetworkInfoError,
+        match=f"for chain id 1 but the connected chain is {network.backend.chain_id}",
+    ):
         attach_network(network.backend, info)
 
 
@@ -127,21 +135,56 @@ def test_network_file_whose_registry_pays_another_token_is_refused(network: DevN
         ("not json", "is not valid JSON"),
         ("[]", "must hold a JSON object"),
         ('{"format": "other/9"}', "has format 'other/9'"),
-        (json.dumps({"format": NETWORK_FORMAT, "chainId": 1}), "lacks token, registry, deploymentBlock"),
         (
-            json.dumps({"format": NETWORK_FORMAT, "chainId": 1, "token": "0x12", "registry": REGISTRY, "deploymentBlock": 0}),
+            json.dumps({"format": NETWORK_FORMAT, "chainId": 1}),
+            "lacks token, registry, deploymentBlock",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": NETWORK_FORMAT,
+                    "chainId": 1,
+                    "token": "0x12",
+                    "registry": REGISTRY,
+                    "deploymentBlock": 0,
+                }
+            ),
             "token must be a 20-byte hex address",
         ),
         (
-            json.dumps({"format": NETWORK_FORMAT, "chainId": 0, "token": TOKEN, "registry": REGISTRY, "deploymentBlock": 0}),
+            json.dumps(
+                {
+                    "format": NETWORK_FORMAT,
+                    "chainId": 0,
+                    "token": TOKEN,
+                    "registry": REGISTRY,
+                    "deploymentBlock": 0,
+                }
+            ),
             "chainId must be a non-negative integer",
         ),
         (
-            json.dumps({"format": NETWORK_FORMAT, "chainId": 1, "token": TOKEN, "registry": REGISTRY, "deploymentBlock": -3}),
+            json.dumps(
+                {
+                    "format": NETWORK_FORMAT,
+                    "chainId": 1,
+                    "token": TOKEN,
+                    "registry": REGISTRY,
+                    "deploymentBlock": -3,
+                }
+            ),
             "deploymentBlock must be a non-negative integer",
         ),
         (
-            json.dumps({"format": NETWORK_FORMAT, "chainId": True, "token": TOKEN, "registry": REGISTRY, "deploymentBlock": 0}),
+            json.dumps(
+                {
+                    "format": NETWORK_FORMAT,
+                    "chainId": True,
+                    "token": TOKEN,
+                    "registry": REGISTRY,
+                    "deploymentBlock": 0,
+                }
+            ),
             "chainId must be",
         ),
     ],
@@ -185,9 +228,9 @@ def test_network_info_refuses_a_bad_address_directly() -> None:
 @pytest.mark.parametrize(
     "params",
     [
-        dict(min_stake=-1, reward_per_round=0, challenge_window=0, challenge_bond=0),
-        dict(min_stake=0, reward_per_round=2**96, challenge_window=0, challenge_bond=0),
-        dict(min_stake=0, reward_per_round=0, challenge_window=2**64, challenge_bond=0),
+        {"min_stake": -1, "reward_per_round": 0, "challenge_window": 0, "challenge_bond": 0},
+        {"min_stake": 0, "reward_per_round": 2**96, "challenge_window": 0, "challenge_bond": 0},
+        {"min_stake": 0, "reward_per_round": 0, "challenge_window": 2**64, "challenge_bond": 0},
     ],
 )
 def test_registry_params_out_of_range_are_refused(params: dict[str, int]) -> None:

@@ -93,7 +93,10 @@ def test_round_lifecycle_happy_path(network: DevNetwork) -> None:
     first = members[0]
     balance_before = token.balance_of(first.address)
     claim = registry.claim(
-        0, first.address, rewards[first.address], tree.get_proof([first.address, 0, 100]),
+        0,
+        first.address,
+        rewards[first.address],
+        tree.get_proof([first.address, 0, 100]),
         sender=network.outsider,
     )
 
@@ -171,7 +174,9 @@ def test_reveal_with_the_wrong_salt_decodes_commitment_mismatch(network: DevNetw
     member = network.participants[1]
     update_hash, proof_hash, salt = _hashes(1)
     commit_deadline, _ = _open_round(network)
-    network.registry.commit(0, commitment(0, member.address, update_hash, proof_hash, salt), sender=member)
+    network.registry.commit(
+        0, commitment(0, member.address, update_hash, proof_hash, salt), sender=member
+    )
     network.backend.set_next_block_timestamp(commit_deadline + 1)
 
     # Execute
@@ -253,11 +258,19 @@ def test_challenge_freezes_claims_until_governance_voids_the_round(network: DevN
     registry, backend = network.registry, network.backend
     challenger = network.participants[2]
     winner = network.participants[0]
-    tree = StandardMerkleTree.of([[winner.address, 0, 50], [challenger.address, 0, 1]], LEAF_ENCODING)
+    tree = StandardMerkleTree.of(
+        [[winner.address, 0, 50], [challenger.address, 0, 1]], LEAF_ENCODING
+    )
     _, reveal_deadline = _open_round(network)
     backend.set_next_block_timestamp(reveal_deadline + 1)
     registry.finalize_round(
-        0, "bafym1", NEW_MODEL_HASH, "bafyr", REPORT_HASH, tree.root_bytes, 51,
+        0,
+        "bafym1",
+        NEW_MODEL_HASH,
+        "bafyr",
+        REPORT_HASH,
+        tree.root_bytes,
+        51,
         sender=network.aggregator,
     )
     network.token.approve(registry.address, network.params.challenge_bond, sender=challenger)
@@ -273,7 +286,10 @@ def test_challenge_freezes_claims_until_governance_voids_the_round(network: DevN
     (record,) = registry.decode_receipt_events(challenged)
     assert isinstance(record, RoundChallenged)
     assert (record.round, record.challenger, record.evidence_cid, record.bond) == (
-        0, challenger.address, "bafyevidence", network.params.challenge_bond,
+        0,
+        challenger.address,
+        "bafyevidence",
+        network.params.challenge_bond,
     )
     assert (frozen.value.error_name, frozen.value.error_args) == ("RegistryClaimsFrozen", (0,))
     assert registry.decode_receipt_events(resolved)[0] == ChallengeResolved(
@@ -343,7 +359,9 @@ def test_binding_covers_every_function_and_event_of_the_abi() -> None:
     # Execute
     functions = {e["name"] for e in abi if e["type"] == "function"} - constants
     missing = [
-        name for name in functions if not hasattr(TrainingRegistry, renamed.get(name, snake_case(name)))
+        name
+        for name in functions
+        if not hasattr(TrainingRegistry, renamed.get(name, snake_case(name)))
     ]
     events = {e["name"]: e for e in abi if e["type"] == "event"}
     records = {record.EVENT_NAME: record for record in REGISTRY_EVENTS}

@@ -111,7 +111,11 @@ def test_approve_and_transfer_from(network: DevNetwork) -> None:
     # Assert
     (record,) = token.decode_receipt_events(approval)
     assert isinstance(record, Approval)
-    assert (record.owner, record.spender, record.value) == (owner.address, spender.address, 2 * ONE_TOKEN)
+    assert (record.owner, record.spender, record.value) == (
+        owner.address,
+        spender.address,
+        2 * ONE_TOKEN,
+    )
     assert token.allowance(owner.address, spender.address) == ONE_TOKEN
     assert token.balance_of(network.outsider.address) == ONE_TOKEN
 
@@ -166,7 +170,10 @@ def test_expired_permit_decodes_expired_signature(network: DevNetwork) -> None:
         token.permit(signature, sender=network.outsider)
 
     # Assert
-    assert (caught.value.error_name, caught.value.error_args) == ("ERC2612ExpiredSignature", (deadline,))
+    assert (caught.value.error_name, caught.value.error_args) == (
+        "ERC2612ExpiredSignature",
+        (deadline,),
+    )
 
 
 def test_binding_covers_every_function_and_event_of_the_abi() -> None:
