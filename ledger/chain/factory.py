@@ -13,18 +13,28 @@ EMBEDDED = "embedded"
 ANVIL = "anvil"
 
 
-def open_chain(spec: str) -> ChainBackend:
-    """Open the chain named by `spec`; the caller closes it (it is a context manager)."""
+def open_chain(spec: str, *, accounts: int | None = None) -> ChainBackend:
+    """Open the chain named by `spec`; the caller closes it (it is a context manager).
+
+    `accounts` sets how many funded dev accounts a chain the project starts (embedded, anvil)
+    creates; a URL names someone else's chain, where it cannot apply.
+    """
     cleaned = spec.strip()
     if cleaned == EMBEDDED:
-        from ledger.chain.embedded import EmbeddedChain
+        from ledger.chain.embedded import DEFAULT_ACCOUNTS, EmbeddedChain
 
-        return EmbeddedChain()
+        return EmbeddedChain(accounts=accounts or DEFAULT_ACCOUNTS)
     if cleaned == ANVIL:
+        from ledger.chain.anvil import DEFAULT_ACCOUNTS as ANVIL_ACCOUNTS
         from ledger.chain.anvil import AnvilChain
 
-        return AnvilChain()
+        return AnvilChain(accounts=accounts or ANVIL_ACCOUNTS)
     if cleaned.startswith(("http://", "https://")):
+        if accounts is not None:
+            raise ConfigError(
+                f"cannot create dev accounts on {cleaned}: only 'embedded' and 'anvil' chains "
+                "are started by fedledger"
+            )
         from ledger.chain.rpc import RpcChain
 
         return RpcChain(cleaned)

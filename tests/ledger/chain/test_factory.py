@@ -59,3 +59,16 @@ def test_url_spec_to_nothing_is_a_chain_error() -> None:
     # Execute / Assert
     with pytest.raises(ChainError, match="cannot reach http://127.0.0.1:9"):
         open_chain("http://127.0.0.1:9")
+
+
+def test_accounts_option_sizes_a_chain_the_project_starts() -> None:
+    # Execute
+    with open_chain("embedded", accounts=3) as chain:
+        # Assert
+        assert len(chain.dev_accounts()) == 3
+
+
+def test_accounts_option_is_refused_for_someone_elses_chain() -> None:
+    # Execute / Assert
+    with pytest.raises(ConfigError, match="cannot create dev accounts on http://127.0.0.1:9"):
+        open_chain("http://127.0.0.1:9", accounts=5)
