@@ -20,9 +20,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #define LANES 16
 #define BLOCK 2048
+#define GROUP 256 /* columns per cache block in the order-statistic kernels */
 
 static const double MAGIC = 6755399441055744.0; /* 1.5 * 2^52 */
 static const int64_t MAGIC_BITS = 0x4338000000000000LL;
@@ -50,32 +54,76 @@ static void report_bad(int64_t *bad_row, int64_t row) {
     { if (*bad_row < 0 || row < *bad_row) *bad_row = row; }
 }
 
+/* Largest |x| of a float row segment as its IEEE bit pattern (monotone for |x|;
+ * NaN and Inf patterns exceed every finite one). Integer max vectorises and has no
+ * NaN rule to get wrong. */
+static inline uint32_t max_abs_bits(const float *p, int64_t width) {
+    uint32_t m = 0;
+    for (int64_t c = 0; c < width; c++) {
+        uint32_t b;
+        memcpy(&b, p + c, sizeof b);
+        b &= 0x7fffffffu;
+        m = b > m ? b : m;
+    }
+    return m;
+}
+
 /* ------------------------------------------------------------------ weighted mean */
+/* Per block of columns: pass 1 checks the range and finds the block's largest |q|;
+ * pass 2 (from cache) accumulates sum_i w_i q_i. When sum_i w_i * max|q| < 2^53 every
+ * product and partial sum is an integer below 2^53, so a double FMA accumulator is
+ * exact (and vectorises); otherwise the block uses int64 accumulators. Both give the
+ * same integers. */
 int fl_weighted_mean(const float *X, int64_t ld, const int64_t *rows, int64_t n, int64_t d,
                      const int64_t *weights, int64_t denom, int frac_bits, float max_abs,
                      float *out, int nthreads, int64_t *bad_row) {
     const double scale = ldexp(1.0, frac_bits);
     const float resolution = (float)ldexp(1.0, -frac_bits);
     const int64_t nblocks = (d + BLOCK - 1) / BLOCK;
+    uint32_t limit;
+    memcpy(&limit, &max_abs, sizeof limit);
+    double total_weight = 0.0;
+    for (int64_t i = 0; i < n; i++) total_weight += (double)weights[i];
     *bad_row = -1;
 #pragma omp parallel for schedule(static) num_threads(nthreads)
     for (int64_t blk = 0; blk < nblocks; blk++) {
-        int64_t acc[BLOCK];
         const int64_t j0 = blk * BLOCK;
         const int64_t width = (d - j0) < BLOCK ? (d - j0) : BLOCK;
-        memset(acc, 0, sizeof acc);
+        uint32_t block_max = 0;
+        int bad = 0;
         for (int64_t i = 0; i < n; i++) {
-            const float *p = X + rows[i] * ld + j0;
-            const int64_t w = weights[i];
-            int bad = 0;
-            for (int64_t c = 0; c < width; c++) {
-                const float x = p[c];
-                bad |= !(fabsf(x) <= max_abs);
-                acc[c] += w * quantize(x, scale);
-            }
-            if (bad) report_bad(bad_row, i);
+            const uint32_t m = max_abs_bits(X + rows[i] * ld + j0, width);
+            if (m > limit) { report_bad(bad_row, i); bad = 1; }
+            block_max = m > block_max ? m : block_max;
         }
-        for (int64_t c = 0; c < width; c++) out[j0 + c] = dequantize(div_round(acc[c], denom), resolution);
+        if (bad) continue;
+        float fmax;
+        memcpy(&fmax, &block_max, sizeof fmax);
+        const double qmax = (double)quantize(fmax, scale);
+        if (total_weight * qmax < 9007199254740992.0) { /* 2^53: exact in double */
+            double acc[BLOCK];
+            for (int64_t c = 0; c < width; c++) acc[c] = 0.0;
+            for (int64_t i = 0; i < n; i++) {
+                const float *p = X + rows[i] * ld + j0;
+                const double w = (double)weights[i];
+                for (int64_t c = 0; c < width; c++) {
+                    const double v = ((double)p[c] * scale + MAGIC) - MAGIC; /* round half even */
+                    acc[c] += w * v;
+                }
+            }
+            for (int64_t c = 0; c < width; c++)
+                out[j0 + c] = dequantize(div_round((int64_t)acc[c], denom), resolution);
+        } else {
+            int64_t acc[BLOCK];
+            memset(acc, 0, sizeof acc);
+            for (int64_t i = 0; i < n; i++) {
+                const float *p = X + rows[i] * ld + j0;
+                const int64_t w = weights[i];
+                for (int64_t c = 0; c < width; c++) acc[c] += w * quantize(p[c], scale);
+            }
+            for (int64_t c = 0; c < width; c++)
+                out[j0 + c] = dequantize(div_round(acc[c], denom), resolution);
+        }
     }
     return *bad_row >= 0;
 }
@@ -119,34 +167,36 @@ static int prune_network(comparator *net, int count, int n, int first, int last)
     return out;
 }
 
-static inline void run_network(float (*v)[LANES], const comparator *net, int count) {
+/* Values are finite here (checked on load), so min/max need no NaN rule. */
+static inline void run_network(float *v, const comparator *net, int count) {
     for (int c = 0; c < count; c++) {
-        float *a = v[net[c].lo], *b = v[net[c].hi];
+        float *a = v + (int64_t)net[c].lo * GROUP, *b = v + (int64_t)net[c].hi * GROUP;
+#if defined(__AVX__)
+        for (int l = 0; l < LANES; l += 8) {
+            const __m256 x = _mm256_loadu_ps(a + l), y = _mm256_loadu_ps(b + l);
+            _mm256_storeu_ps(a + l, _mm256_min_ps(x, y));
+            _mm256_storeu_ps(b + l, _mm256_max_ps(x, y));
+        }
+#else
         for (int l = 0; l < LANES; l++) {
             const float x = a[l], y = b[l];
-            a[l] = x < y ? x : y;
-            b[l] = x < y ? y : x;
+            a[l] = fminf(x, y);
+            b[l] = fmaxf(x, y);
         }
+#endif
     }
 }
 
-/* Load LANES columns starting at j (zero-padded past d); returns the first bad row or -1. */
-static inline int64_t load_columns(float (*v)[LANES], const float *X, int64_t ld, const int64_t *rows,
-                                   int64_t n, int64_t j, int64_t d, float max_abs) {
-    const int64_t width = (d - j) < LANES ? (d - j) : LANES;
+/* Copy columns [j, j + width) of every row into buf[i][0 .. GROUP) (contiguous reads the
+ * prefetcher follows), zero-padding past d; returns the first bad row or -1. */
+static inline int64_t load_block(float *buf, const float *X, int64_t ld, const int64_t *rows,
+                                 int64_t n, int64_t j, int64_t width, uint32_t limit) {
     for (int64_t i = 0; i < n; i++) {
         const float *p = X + rows[i] * ld + j;
-        int bad = 0;
-        if (width == LANES) {
-            for (int l = 0; l < LANES; l++) { v[i][l] = p[l]; bad |= !(fabsf(p[l]) <= max_abs); }
-        } else {
-            for (int l = 0; l < LANES; l++) {
-                const float x = l < width ? p[l] : 0.0f;
-                v[i][l] = x;
-                bad |= !(fabsf(x) <= max_abs);
-            }
-        }
-        if (bad) return i;
+        float *dst = buf + i * GROUP;
+        if (max_abs_bits(p, width) > limit) return i;
+        memcpy(dst, p, sizeof(float) * (size_t)width);
+        for (int64_t c = width; c < GROUP; c++) dst[c] = 0.0f;
     }
     return -1;
 }
@@ -162,49 +212,56 @@ static int order_statistic(const float *X, int64_t ld, const int64_t *rows, int6
     int count = build_network((int)n, net);
     if (mode == MODE_MEDIAN) count = prune_network(net, count, (int)n, (int)((n - 1) / 2), (int)(n / 2));
     else if (mode == MODE_TRIMMED) count = prune_network(net, count, (int)n, (int)param, (int)(n - 1 - param));
-    const int64_t groups = (d + LANES - 1) / LANES;
+    const int64_t blocks = (d + GROUP - 1) / GROUP;
+    uint32_t limit;
+    memcpy(&limit, &max_abs, sizeof limit);
     *bad_row = -1;
 #pragma omp parallel num_threads(nthreads)
     {
-        float (*v)[LANES] = malloc(sizeof(float) * LANES * (size_t)n);
+        float *buf = malloc(sizeof(float) * GROUP * (size_t)n);
         int64_t (*s)[LANES] = malloc(sizeof(int64_t) * LANES * (size_t)n);
 #pragma omp for schedule(static)
-        for (int64_t g = 0; g < groups; g++) {
-            const int64_t j = g * LANES;
-            const int64_t bad = load_columns(v, X, ld, rows, n, j, d, max_abs);
+        for (int64_t blk = 0; blk < blocks; blk++) {
+            const int64_t j0 = blk * GROUP;
+            const int64_t bwidth = (d - j0) < GROUP ? (d - j0) : GROUP;
+            const int64_t bad = load_block(buf, X, ld, rows, n, j0, bwidth, limit);
             if (bad >= 0) { report_bad(bad_row, bad); continue; }
-            run_network(v, net, count);
-            int64_t res[LANES];
-            if (mode == MODE_MEDIAN) {
-                const int64_t lo = (n - 1) / 2, hi = n / 2;
-                for (int l = 0; l < LANES; l++)
-                    res[l] = div_round(quantize(v[lo][l], scale) + quantize(v[hi][l], scale), 2);
-            } else if (mode == MODE_TRIMMED) {
-                int64_t acc[LANES] = {0};
-                for (int64_t i = param; i < n - param; i++)
-                    for (int l = 0; l < LANES; l++) acc[l] += quantize(v[i][l], scale);
-                for (int l = 0; l < LANES; l++) res[l] = div_round(acc[l], n - 2 * param);
-            } else { /* Bulyan: mean of the beta values closest to the median */
-                const int64_t beta = param;
-                for (int64_t i = 0; i < n; i++)
-                    for (int l = 0; l < LANES; l++) s[i][l] = quantize(v[i][l], scale);
-                for (int l = 0; l < LANES; l++) {
-                    const int64_t m2 = s[(n - 1) / 2][l] + s[n / 2][l];
-                    int64_t start = 0;
-                    for (int64_t k = 0; k + beta < n; k++) {
-                        const int64_t a = s[k][l], b = s[k + beta][l];
-                        const int64_t da = llabs(2 * a - m2), db = llabs(2 * b - m2);
-                        start += (db < da) || (a == b && 2 * a < m2);
+            for (int64_t g = 0; g * LANES < bwidth; g++) {
+                float *v = buf + g * LANES; /* wire i, lane l at v[i * GROUP + l] */
+                run_network(v, net, count);
+                int64_t res[LANES];
+                if (mode == MODE_MEDIAN) {
+                    const int64_t lo = (n - 1) / 2, hi = n / 2;
+                    for (int l = 0; l < LANES; l++)
+                        res[l] = div_round(quantize(v[lo * GROUP + l], scale) + quantize(v[hi * GROUP + l], scale), 2);
+                } else if (mode == MODE_TRIMMED) {
+                    int64_t acc[LANES] = {0};
+                    for (int64_t i = param; i < n - param; i++)
+                        for (int l = 0; l < LANES; l++) acc[l] += quantize(v[i * GROUP + l], scale);
+                    for (int l = 0; l < LANES; l++) res[l] = div_round(acc[l], n - 2 * param);
+                } else { /* Bulyan: mean of the beta values closest to the median */
+                    const int64_t beta = param;
+                    for (int64_t i = 0; i < n; i++)
+                        for (int l = 0; l < LANES; l++) s[i][l] = quantize(v[i * GROUP + l], scale);
+                    for (int l = 0; l < LANES; l++) {
+                        const int64_t m2 = s[(n - 1) / 2][l] + s[n / 2][l];
+                        int64_t start = 0;
+                        for (int64_t k = 0; k + beta < n; k++) {
+                            const int64_t a = s[k][l], b = s[k + beta][l];
+                            const int64_t da = llabs(2 * a - m2), db = llabs(2 * b - m2);
+                            start += (db < da) || (a == b && 2 * a < m2);
+                        }
+                        int64_t acc = 0;
+                        for (int64_t k = start; k < start + beta; k++) acc += s[k][l];
+                        res[l] = div_round(acc, beta);
                     }
-                    int64_t acc = 0;
-                    for (int64_t k = start; k < start + beta; k++) acc += s[k][l];
-                    res[l] = div_round(acc, beta);
                 }
+                const int64_t j = j0 + g * LANES;
+                const int64_t width = (d - j) < LANES ? (d - j) : LANES;
+                for (int64_t l = 0; l < width; l++) out[j + l] = dequantize(res[l], resolution);
             }
-            const int64_t width = (d - j) < LANES ? (d - j) : LANES;
-            for (int64_t l = 0; l < width; l++) out[j + l] = dequantize(res[l], resolution);
         }
-        free(v);
+        free(buf);
         free(s);
     }
     free(net);
