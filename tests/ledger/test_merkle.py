@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -125,7 +126,7 @@ mixed_leaf = st.tuples(
 ).map(list)
 array_leaf = st.tuples(st.lists(uint256s, max_size=4), st.binary(min_size=4, max_size=4)).map(list)
 
-CASES = [
+CASES: list[tuple[list[str], st.SearchStrategy[Any]]] = [
     (REWARD_TYPES, reward_leaf),
     (["bytes32"], bytes32_leaf),
     (["string", "bool", "int128", "bytes"], mixed_leaf),
@@ -135,6 +136,8 @@ CASES = [
 
 @st.composite
 def trees(draw: st.DrawFn) -> tuple[list[str], list[list[Any]], list[list[int]]]:
+    types: list[str]
+    leaf: st.SearchStrategy[Any]
     types, leaf = draw(st.sampled_from(CASES))
     distinct = draw(st.lists(leaf, min_size=1, max_size=9))
     # Re-draw some values so that duplicates occur, as they may in careless callers' input.
@@ -233,7 +236,7 @@ def test_single_leaf_root_is_the_leaf_hash() -> None:
 
 def test_leaf_hash_is_double_keccak_of_abi_encoding() -> None:
     # Prepare
-    from eth_abi import encode
+    from eth_abi.abi import encode
 
     value = [address(1), 2, 3]
     # Execute

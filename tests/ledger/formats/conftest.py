@@ -48,12 +48,14 @@ def delta() -> dict[str, torch.Tensor]:
 
 @pytest.fixture
 def participant() -> LocalAccount:
-    return Account.from_key(bytes.fromhex("01" * 32))
+    account: LocalAccount = Account.from_key(bytes.fromhex("01" * 32))
+    return account
 
 
 @pytest.fixture
 def other_account() -> LocalAccount:
-    return Account.from_key(bytes.fromhex("02" * 32))
+    account: LocalAccount = Account.from_key(bytes.fromhex("02" * 32))
+    return account
 
 
 def make_training() -> TrainingConfig:

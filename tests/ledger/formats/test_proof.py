@@ -10,6 +10,7 @@ import pytest
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ledger.formats.canonical import canonical_json
@@ -166,7 +167,8 @@ def test_proof_signed_by_another_key(participant: LocalAccount,
     # Prepare: claims `participant`, signed by someone else
     fields = make_fields(participant)
     forged = other_account.sign_message(fields.signable(CHAIN_ID, REGISTRY))
-    proof = ContributionProof(fields, CHAIN_ID, REGISTRY, bytes(forged.signature))
+    proof = ContributionProof(fields, CHAIN_ID, to_checksum_address(REGISTRY),
+                              bytes(forged.signature))
     # Execute / Assert
     with pytest.raises(SignerMismatchError,
                        match=f"names participant {participant.address} but was signed by "

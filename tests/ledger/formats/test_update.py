@@ -367,3 +367,12 @@ def test_error_codes_are_distinct() -> None:
     # Assert
     assert len(codes) == len(set(codes))
     assert all(issubclass(cls, errors.FormatError) for cls in classes)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_delta_on_cuda_encodes_like_on_cpu(delta: dict[str, torch.Tensor],
+                                           layout: ParameterLayout) -> None:
+    # Prepare: a participant training on a GPU hands over CUDA tensors
+    on_gpu = {name: tensor.to("cuda") for name, tensor in delta.items()}
+    # Execute / Assert
+    assert encoded(on_gpu, layout) == encoded(delta, layout)
