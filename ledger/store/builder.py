@@ -219,19 +219,21 @@ class CidHasher:
     >>> str(hasher.finish())
     'bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq'
 
-    Input of any granularity is re-cut into the layout's fixed chunks; whole
-    chunks inside a large `update` are hashed in place, without copying.
+    Input of any granularity is re-cut into the layout's fixed chunks. Whole
+    chunks inside a large `update` are hashed in place; only the pieces that
+    straddle a chunk boundary are copied, into one reused chunk-sized buffer.
     """
 
     def __init__(self, layout: Layout = KUBO_V1, sink: BlockSink | None = None) -> None:
         self._chunk_size = layout.chunk_size
         self._builder = DagBuilder(layout, sink)
-        self._buffer = bytearray()
+        self._buffer: bytearray | None = None
+        self._filled = 0
 
     @property
     def size(self) -> int:
         """Bytes fed so far."""
-        return self._builder.size + len(self._buffer)
+        return self._builder.size + self._filled
 
     @property
     def block_count(self) -> int:
@@ -244,28 +246,38 @@ class CidHasher:
         total = len(view)
         chunk = self._chunk_size
         pos = 0
-        buffer = self._buffer
-        if buffer:
-            take = min(chunk - len(buffer), total)
-            buffer += view[:take]
-            pos = take
-            if len(buffer) < chunk:
+        if self._filled:
+            pos = self._fill(view, 0)
+            if self._filled < chunk:
                 return
-            self._builder.add_chunk(bytes(buffer))
-            buffer.clear()
+            self._flush()
         add_chunk = self._builder.add_chunk
         while total - pos >= chunk:
             add_chunk(view[pos : pos + chunk])
             pos += chunk
         if pos < total:
-            buffer += view[pos:]
+            self._fill(view, pos)
 
     def finish(self) -> Cid:
         """Flush the last partial chunk and return the root CID."""
-        if self._buffer:
-            self._builder.add_chunk(bytes(self._buffer))
-            self._buffer.clear()
+        if self._filled:
+            self._flush()
         return self._builder.finish()
+
+    def _fill(self, view: memoryview, pos: int) -> int:
+        """Copy from `view[pos:]` into the boundary buffer; return the new position."""
+        if self._buffer is None:
+            self._buffer = bytearray(self._chunk_size)
+        take = min(self._chunk_size - self._filled, len(view) - pos)
+        self._buffer[self._filled : self._filled + take] = view[pos : pos + take]
+        self._filled += take
+        return pos + take
+
+    def _flush(self) -> None:
+        assert self._buffer is not None
+        with memoryview(self._buffer) as whole, whole[: self._filled] as piece:
+            self._builder.add_chunk(piece)
+        self._filled = 0
 
 
 READ_SIZE: Final = 4 * CHUNK_SIZE

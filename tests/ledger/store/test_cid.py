@@ -145,3 +145,16 @@ def test_invalid_cid_is_a_value_error_and_a_fedledger_format_error() -> None:
     # Assert
     assert isinstance(caught.value, ValueError)
     assert isinstance(caught.value, FormatError)
+
+
+def test_base32_form_is_what_multiformats_writes() -> None:
+    # Prepare
+    for codec in ("raw", "dag-pb"):
+        for payload in (b"", b"hello", bytes(range(200))):
+            reference = MfCid("base32", 1, codec, multihash.digest(payload, "sha2-256"))
+
+            # Execute
+            ours = str(Cid.parse(str(reference)))
+
+            # Assert
+            assert ours == str(reference)
