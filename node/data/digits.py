@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits as _sklearn_load_digits
 
 from node.data.dataset import Dataset
 from node.data.split import stratified_split
@@ -27,7 +26,10 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     seed:
         Seed of the stratified split.
     """
-    bunch = _sklearn_load_digits()
+    # scikit-learn is imported on use: importing the catalog should not cost its import time.
+    from sklearn.datasets import load_digits as sklearn_load_digits
+
+    bunch = sklearn_load_digits()
     images = np.asarray(bunch.images, dtype=np.float32) / DIGITS_MAX_PIXEL
     labels = np.asarray(bunch.target, dtype=np.int64)
     train_idx, test_idx = stratified_split(labels, test_fraction, seed)

@@ -73,6 +73,8 @@ class Partition:
     ) -> npt.NDArray[np.int64]:
         """Count of each class per client, shape ``(num_clients, num_classes)``."""
         y = _as_labels(labels)
+        if y.size and int(y.max()) >= num_classes:
+            raise ConfigError(f"label {int(y.max())} out of range for {num_classes} classes")
         return np.stack([np.bincount(y[idx], minlength=num_classes) for idx in self.client_indices])
 
 

@@ -11,12 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import numpy.typing as npt
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from rich.table import Table
 
 from ledger.errors import ConfigError
@@ -83,6 +80,11 @@ def summary_table(summary: PartitionSummary) -> Table:
 
 def save_summary_png(summary: PartitionSummary, path: Path | str) -> Path:
     """Draw the histogram as stacked horizontal bars (one bar per client) to a PNG."""
+    # matplotlib is imported here, not at module level: most users of node.data never draw.
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     target = Path(path)
     num_clients, num_classes = summary.histogram.shape
     figure = Figure(figsize=(8.0, max(2.5, 0.32 * num_clients + 1.2)), dpi=100)

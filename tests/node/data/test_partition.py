@@ -165,3 +165,10 @@ def test_partition_labels_rejects_unknown_scheme_and_parameter() -> None:
         partition_labels("dirichlet", LABELS, 2, seed=0)
     with pytest.raises(ConfigError, match="unexpected keyword argument 'beta'"):
         partition_labels("iid", LABELS, 2, seed=0, beta=1)
+
+
+def test_label_histogram_rejects_labels_beyond_num_classes() -> None:
+    partition = iid_partition(LABELS, 2, seed=0)
+
+    with pytest.raises(ConfigError, match="label 9 out of range for 5 classes"):
+        partition.label_histogram(LABELS, 5)
