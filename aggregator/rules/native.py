@@ -95,7 +95,6 @@ def available() -> bool:
     global _lib, _status
     mode = _mode()
     if mode == "0":
-        _status = "disabled by FEDLEDGER_NATIVE=0"
         return False
     if _lib is None and _status is None:
         try:
@@ -110,7 +109,8 @@ def available() -> bool:
 
 def status() -> str:
     """Which backend runs and why (``compiled``, ``disabled ...`` or ``unavailable: ...``)."""
-    available()
+    if not available() and _mode() == "0":
+        return "disabled by FEDLEDGER_NATIVE=0"
     return _status or "not built"
 
 
