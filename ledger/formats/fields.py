@@ -233,6 +233,8 @@ def int_map(value: object, path: str, *, max_items: int = 64) -> dict[str, int]:
     for key, item in result.items():
         if not _is_int(item):
             raise FieldError(f"{path}.{key}", f"expected an integer (fixed-point), got {item!r}")
+        if abs(item) > MAX_SAFE_INTEGER:  # type: ignore[arg-type]
+            raise FieldError(f"{path}.{key}", f"{item} is outside +/-(2**53 - 1)")
     return result  # type: ignore[return-value]
 
 

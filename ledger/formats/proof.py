@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -141,7 +141,7 @@ class ProofFields:
     num_samples: int
     data_commitment: bytes
     training_config_hash: bytes
-    metrics: Mapping[str, int]
+    metrics: Mapping[str, int] = field(hash=False)
     software_version: str
 
     def __post_init__(self) -> None:

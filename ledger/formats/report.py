@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from eth_typing import ChecksumAddress
 
-from ledger.formats.canonical import canonical_json, content_hash, parse_canonical_json
+from ledger.formats.canonical import (
+    MAX_SAFE_INTEGER,
+    canonical_json,
+    content_hash,
+    parse_canonical_json,
+)
 from ledger.formats.errors import FieldError, JsonError, ReportInconsistentError
 from ledger.formats.fields import (
     UINT256_MAX,
@@ -100,8 +105,11 @@ class SubmissionRecord:
             raise FieldError("accepted", "expected a bool")
         if not isinstance(self.reason, str) or len(self.reason) > 1024:
             raise FieldError("reason", "expected a string of <= 1024 characters")
-        if isinstance(self.score, bool) or not isinstance(self.score, int):
-            raise FieldError("score", f"expected an integer, got {self.score!r}")
+        if isinstance(self.score, bool) or not isinstance(self.score, int) or (
+            abs(self.score) > MAX_SAFE_INTEGER
+        ):
+            raise FieldError("score", f"expected an integer within +/-(2**53 - 1), "
+                                      f"got {self.score!r}")
         if isinstance(self.reward, bool) or not isinstance(self.reward, int) or not (
             0 <= self.reward <= UINT256_MAX
         ):
@@ -170,11 +178,11 @@ class RoundReport:
     task_hash: bytes
     base_model_hash: bytes
     rule: str
-    rule_params: Mapping[str, object]
+    rule_params: Mapping[str, object] = field(hash=False)
     decimals: int
     submissions: tuple[SubmissionRecord, ...]
-    decision: Mapping[str, object]
-    validation_metrics: Mapping[str, int]
+    decision: Mapping[str, object] = field(hash=False)
+    validation_metrics: Mapping[str, int] = field(hash=False)
     new_model_hash: bytes
     new_model_cid: str
     rewards_root: bytes
