@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -48,15 +49,21 @@ def fedavg_round(
     clients: list[tuple[torch.Tensor, torch.Tensor]],
     config: TrainConfig,
     device: torch.device,
-) -> tuple[dict[str, torch.Tensor], float]:
-    """One round: every client trains; the new model adds the sample-weighted mean delta."""
+) -> tuple[dict[str, torch.Tensor], float, float]:
+    """One round: every client trains; the new model adds the sample-weighted mean delta.
+
+    Returns the new state, the clients' wall seconds and this process's CPU seconds
+    spent training (CPU time stays meaningful when other jobs share the cores).
+    """
     kwargs = spec.build_kwargs()
     results = []
     train_seconds = 0.0
+    cpu_started = time.process_time()
     for x, y in clients:
         result = train_local(spec.name, kwargs, global_state, x, y, config, device, progress=False)
         train_seconds += result.metrics.wall_time_s
         results.append(result)
+    cpu_seconds = time.process_time() - cpu_started
     total = sum(r.num_samples for r in results)
     new_state = {}
     for name, tensor in global_state.items():
@@ -65,7 +72,15 @@ def fedavg_round(
             continue
         step = sum(r.delta[name].double() * (r.num_samples / total) for r in results)
         new_state[name] = (tensor.double() + step).to(torch.float32)
-    return new_state, train_seconds
+    return new_state, train_seconds, cpu_seconds
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (None where the OS does not report one)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -92,7 +107,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         pass
     warmup_seconds = time.perf_counter() - warmup_started
     history = []
-    train_seconds = 0.0
+    train_seconds = cpu_seconds = 0.0
     started = time.perf_counter()
     with Progress(transient=True) as bar:
         task = bar.add_task("FedAvg rounds", total=args.rounds)
@@ -105,8 +120,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 seed=args.seed * 100_003 + round_number,
                 holdout_fraction=0.0,
             )
-            state, seconds = fedavg_round(spec, state, clients, config, device)
+            state, seconds, cpu = fedavg_round(spec, state, clients, config, device)
             train_seconds += seconds
+            cpu_seconds += cpu
             loss, accuracy = evaluate(spec.name, kwargs, state, dataset.x_test, dataset.y_test)
             history.append({"round": round_number, "test_loss": loss, "test_accuracy": accuracy})
             bar.update(
@@ -143,6 +159,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "best_test_accuracy": max(h["test_accuracy"] for h in history),
         "first_call_warmup_seconds": warmup_seconds,
         "local_training_seconds": train_seconds,
+        "local_training_cpu_seconds": cpu_seconds,
+        "load_average_1min_at_end": _load_average(),
         "total_seconds": total_seconds,
         "history": history,
     }
@@ -166,6 +184,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"| final test accuracy | {result['final_test_accuracy']:.4f} |",
         f"| best test accuracy | {result['best_test_accuracy']:.4f} |",
         f"| local training time (s) | {result['local_training_seconds']:.2f} |",
+        f"| local training CPU time (s) | {result['local_training_cpu_seconds']:.2f} |",
+        f"| 1-min load average at end | {result['load_average_1min_at_end']} |",
         f"| total time incl. evaluation (s) | {result['total_seconds']:.2f} |",
         f"| one-time warm-up, not in totals (s) | {result['first_call_warmup_seconds']:.2f} |",
         "",
