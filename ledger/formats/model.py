@@ -26,7 +26,13 @@ from ledger.formats.errors import (
 )
 from ledger.formats.fields import hash_json, parse_hash, to_bytes32
 from ledger.formats.layout import ParameterLayout
-from ledger.formats.payload import file_to_vector, parse_round_text, tensors_to_arrays, uint64_value
+from ledger.formats.payload import (
+    file_to_vector,
+    header_budget,
+    parse_round_text,
+    tensors_to_arrays,
+    uint64_value,
+)
 from ledger.formats.tensorfile import read_tensorfile, write_tensorfile
 
 __all__ = ["MODEL_FORMAT", "DecodedModel", "decode_model", "encode_model"]
@@ -80,7 +86,7 @@ def decode_model(data: bytes, layout: ParameterLayout, expected_round: int | Non
     NotSafetensorsError, TruncatedError, HeaderJsonError, DtypeError, MetadataError,
     RoundMismatchError, TaskHashMismatchError, LayoutMismatchError, NonFiniteError
     """
-    file = read_tensorfile(data)
+    file = read_tensorfile(data, max_header_bytes=header_budget(layout))
     metadata = file.metadata
     expected_keys = {"format", "round", "task_hash"}
     if set(metadata) != expected_keys:

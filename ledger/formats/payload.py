@@ -17,7 +17,13 @@ from ledger.formats.fields import UINT64_MAX
 from ledger.formats.layout import ParameterLayout
 from ledger.formats.tensorfile import TensorFile
 
-__all__ = ["file_to_vector", "parse_round_text", "tensors_to_arrays", "uint64_value"]
+__all__ = [
+    "file_to_vector",
+    "header_budget",
+    "parse_round_text",
+    "tensors_to_arrays",
+    "uint64_value",
+]
 
 _ROUND_RE = re.compile(r"0|[1-9][0-9]{0,19}")
 
@@ -27,6 +33,16 @@ def uint64_value(value: int, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT64_MAX:
         raise FieldError(field, f"expected an integer in [0, 2**64 - 1], got {value!r}")
     return value
+
+
+def header_budget(layout: ParameterLayout) -> int:
+    """Generous upper bound on the header length of a valid file for `layout`.
+
+    Per tensor: its name, the entry's fixed text and up to 21 digits per number, doubled
+    for writers that add whitespace or escape; plus 64 KiB for metadata.
+    """
+    per_tensor = sum(len(name) + 64 + 22 * (len(shape) + 2) for name, shape in layout.entries)
+    return 65536 + 2 * per_tensor
 
 
 def parse_round_text(text: str, what: str) -> int:

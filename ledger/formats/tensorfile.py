@@ -94,8 +94,11 @@ def write_tensorfile(tensors: Sequence[tuple[str, np.ndarray]], metadata: Mappin
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
-def read_tensorfile(data: bytes) -> TensorFile:
+def read_tensorfile(data: bytes, *, max_header_bytes: int = MAX_HEADER_BYTES) -> TensorFile:
     """Parse untrusted safetensors bytes holding only F32 tensors.
+
+    `max_header_bytes` lets a caller who knows the expected tensors refuse an oversized
+    header (a cheap way to make a reader parse megabytes of JSON) before parsing it.
 
     Raises
     ------
@@ -121,6 +124,10 @@ def read_tensorfile(data: bytes) -> TensorFile:
     (size,) = struct.unpack("<Q", view[:8])
     if size < 2 or size > MAX_HEADER_BYTES:
         raise NotSafetensorsError(f"header length {size} is not plausible for safetensors")
+    if size > max_header_bytes:
+        raise NotSafetensorsError(
+            f"header length {size} exceeds {max_header_bytes}, the most this layout needs"
+        )
     if 8 + size > len(view):
         raise TruncatedError(
             f"header claims {size} bytes but only {len(view) - 8} bytes follow the length"

@@ -44,6 +44,7 @@ from ledger.formats.layout import ParameterLayout
 from ledger.formats.norm import exact_squared_norm, exceeds_bound
 from ledger.formats.payload import (
     file_to_vector,
+    header_budget,
     parse_round_text,
     tensors_to_arrays,
     uint64_value,
@@ -162,7 +163,7 @@ def decode_update(data: bytes, layout: ParameterLayout, expected_round: int,
     (`LayoutMismatchError`, `NonFiniteError`) and the norm (`NormBoundError`; `max_norm`
     None means the task sets no bound).
     """
-    file = read_tensorfile(data)
+    file = read_tensorfile(data, max_header_bytes=header_budget(layout))
     header = _parse_header(file.metadata)
     if header.round != expected_round:
         raise RoundMismatchError(

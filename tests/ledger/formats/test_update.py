@@ -210,6 +210,15 @@ def test_not_safetensors(layout: ParameterLayout, data: bytes, message: str) -> 
         decode(data, layout)
 
 
+def test_oversized_header_is_refused_before_parsing(delta: dict[str, torch.Tensor],
+                                                    layout: ParameterLayout) -> None:
+    # Prepare: 200 kB of metadata where a header for this layout needs well under 64 kB
+    data = st_save(delta, metadata={**good_metadata(), "pad": "x" * 200_000})
+    # Execute / Assert
+    with pytest.raises(NotSafetensorsError, match="exceeds .*, the most this layout needs"):
+        decode(data, layout)
+
+
 def test_truncated_header_and_truncated_data(delta: dict[str, torch.Tensor],
                                              layout: ParameterLayout) -> None:
     # Prepare
