@@ -65,7 +65,7 @@ class SimulationConfig:
     partition: str = "dirichlet"
     alpha: float = 0.5
     epochs: int = 1
-    batch_size: int = 32
+    batch_size: int = 16
     lr: str = "0.05"
     momentum: str = "0.9"
     seed: int = 0
