@@ -49,9 +49,14 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         Submission submission;
     }
 
-    /// @dev Slot 0 is read by every commit, reveal and claim; the claim totals share one slot.
+    /// @dev Two hot slots. The schedule slot (deadlines, counts) is all commit and reveal read:
+    /// a round is Open from openRound until finalization, and every state after it lies past the
+    /// reveal deadline, so the deadlines alone decide whether a commit or reveal may land. The
+    /// settlement slot (status from finalization on, claimableAt, totals) is all claim and
+    /// challenge read besides the root. `settlement` stays None while the round is None or Open;
+    /// `_statusOf` tells those two apart by the schedule.
     struct Round {
-        RoundStatus status;
+        // schedule slot: 64 + 64 + 32 + 32 bits
         uint64 commitDeadline;
         uint64 revealDeadline;
         uint32 commitCount;
@@ -61,9 +66,12 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         bytes32 newModelHash;
         bytes32 reportHash;
         bytes32 rewardsRoot;
-        uint64 claimableAt;
+        // settlement slot: 8 + 56 + 96 + 96 bits
+        RoundStatus settlement;
+        uint56 claimableAt;
         uint96 totalReward;
         uint96 claimedReward;
+        // challenge slot
         address challenger;
         uint96 bond;
         string modelCID;
@@ -159,15 +167,15 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ITrainingRegistry
     function resolveChallenge(uint64 roundId, bool upheld) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
         Round storage r = _rounds[roundId];
-        if (r.status != RoundStatus.Challenged) revert RegistryUnexpectedStatus(roundId, r.status);
+        if (r.settlement != RoundStatus.Challenged) revert RegistryUnexpectedStatus(roundId, _statusOf(r));
         address challenger = r.challenger;
         uint96 bond = r.bond;
         r.challenger = address(0);
         r.bond = 0;
         if (upheld) {
-            r.status = RoundStatus.Voided;
+            r.settlement = RoundStatus.Voided;
         } else {
-            r.status = RoundStatus.Finalized;
+            r.settlement = RoundStatus.Finalized;
             _treasury += bond;
         }
         emit ChallengeResolved(roundId, upheld);
@@ -205,9 +213,8 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     function commit(uint64 roundId, bytes32 commitment) external {
         Member memory m = _activeMember(msg.sender);
         Round storage r = _rounds[roundId];
-        RoundStatus status = r.status;
-        if (status != RoundStatus.Open) revert RegistryUnexpectedStatus(roundId, status);
         uint64 commitDeadline = r.commitDeadline;
+        if (commitDeadline == 0) revert RegistryUnexpectedStatus(roundId, RoundStatus.None);
         if (block.timestamp > commitDeadline) revert RegistryCommitClosed(roundId, commitDeadline);
         if (m.lastRound == roundId && m.submission != Submission.None) {
             revert RegistryAlreadyCommitted(roundId, msg.sender);
@@ -232,10 +239,11 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     ) external {
         Member memory m = _activeMember(msg.sender);
         Round storage r = _rounds[roundId];
-        RoundStatus status = r.status;
-        if (status != RoundStatus.Open) revert RegistryUnexpectedStatus(roundId, status);
-        if (block.timestamp <= r.commitDeadline) revert RegistryRevealNotOpen(roundId, r.commitDeadline);
-        if (block.timestamp > r.revealDeadline) revert RegistryRevealClosed(roundId, r.revealDeadline);
+        uint64 commitDeadline = r.commitDeadline;
+        if (commitDeadline == 0) revert RegistryUnexpectedStatus(roundId, RoundStatus.None);
+        if (block.timestamp <= commitDeadline) revert RegistryRevealNotOpen(roundId, commitDeadline);
+        uint64 revealDeadline = r.revealDeadline;
+        if (block.timestamp > revealDeadline) revert RegistryRevealClosed(roundId, revealDeadline);
         if (m.lastRound != roundId || m.submission == Submission.None) {
             revert RegistryNotCommitted(roundId, msg.sender);
         }
@@ -255,9 +263,9 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         nonReentrant
     {
         Round storage r = _rounds[roundId];
-        RoundStatus status = r.status;
-        if (status == RoundStatus.Challenged) revert RegistryClaimsFrozen(roundId);
-        if (status != RoundStatus.Finalized) revert RegistryUnexpectedStatus(roundId, status);
+        RoundStatus settlement = r.settlement;
+        if (settlement == RoundStatus.Challenged) revert RegistryClaimsFrozen(roundId);
+        if (settlement != RoundStatus.Finalized) revert RegistryUnexpectedStatus(roundId, _statusOf(r));
         uint64 claimableAt = r.claimableAt;
         if (block.timestamp < claimableAt) revert RegistryClaimNotOpen(roundId, claimableAt);
         uint256 word = roundId / _ROUNDS_PER_WORD;
@@ -285,12 +293,11 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         }
         if (bytes(evidenceCID).length == 0) revert RegistryEmptyCID();
         Round storage r = _rounds[roundId];
-        RoundStatus status = r.status;
-        if (status != RoundStatus.Finalized) revert RegistryUnexpectedStatus(roundId, status);
+        if (r.settlement != RoundStatus.Finalized) revert RegistryUnexpectedStatus(roundId, _statusOf(r));
         uint64 claimableAt = r.claimableAt;
         if (block.timestamp >= claimableAt) revert RegistryChallengeWindowClosed(roundId, claimableAt);
         uint96 bond = _challengeBond;
-        r.status = RoundStatus.Challenged;
+        r.settlement = RoundStatus.Challenged;
         r.challenger = msg.sender;
         r.bond = bond;
         emit RoundChallenged(roundId, msg.sender, evidenceCID, bond);
@@ -318,7 +325,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         }
         if (roundId > 0) {
             Round storage previous = _rounds[roundId - 1];
-            RoundStatus status = previous.status;
+            RoundStatus status = _statusOf(previous);
             bytes32 startFrom;
             if (status == RoundStatus.Finalized) {
                 startFrom = previous.newModelHash;
@@ -331,7 +338,6 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         }
         _nextRound = roundId + 1;
         Round storage r = _rounds[roundId];
-        r.status = RoundStatus.Open;
         r.commitDeadline = commitDeadline;
         r.revealDeadline = revealDeadline;
         r.modelHash = modelHash;
@@ -351,16 +357,17 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         uint256 totalReward
     ) external onlyRole(AGGREGATOR_ROLE) {
         Round storage r = _rounds[roundId];
-        RoundStatus status = r.status;
-        if (status != RoundStatus.Open) revert RegistryUnexpectedStatus(roundId, status);
         uint64 revealDeadline = r.revealDeadline;
+        if (revealDeadline == 0 || r.settlement != RoundStatus.None) {
+            revert RegistryUnexpectedStatus(roundId, _statusOf(r));
+        }
         if (block.timestamp <= revealDeadline) revert RegistryRevealNotOver(roundId, revealDeadline);
         if (newModelHash == bytes32(0) || reportHash == bytes32(0)) revert RegistryZeroHash();
         if (bytes(newModelCID).length == 0 || bytes(reportCID).length == 0) revert RegistryEmptyCID();
         uint256 cap = _rewardPerRound;
         if (totalReward > cap) revert RegistryRewardAboveCap(totalReward, cap);
-        uint64 claimableAt = uint64(block.timestamp) + _challengeWindow;
-        r.status = RoundStatus.Finalized;
+        uint56 claimableAt = SafeCast.toUint56(block.timestamp + _challengeWindow);
+        r.settlement = RoundStatus.Finalized;
         r.newModelHash = newModelHash;
         r.reportHash = reportHash;
         r.rewardsRoot = rewardsRoot;
@@ -377,7 +384,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ITrainingRegistry
     function round(uint64 roundId) external view returns (RoundInfo memory info) {
         Round storage r = _rounds[roundId];
-        info.status = r.status;
+        info.status = _statusOf(r);
         info.modelCID = r.modelCID;
         info.modelHash = r.modelHash;
         info.taskHash = r.taskHash;
@@ -486,6 +493,13 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         _challengeWindow = p.challengeWindow;
         _challengeBond = p.challengeBond;
         emit ParametersSet(p.minStake, p.rewardPerRound, p.challengeWindow, p.challengeBond);
+    }
+
+    /// @dev A round's lifecycle status: stored from finalization on, derived from its schedule before.
+    function _statusOf(Round storage r) private view returns (RoundStatus) {
+        RoundStatus settlement = r.settlement;
+        if (settlement != RoundStatus.None) return settlement;
+        return r.commitDeadline == 0 ? RoundStatus.None : RoundStatus.Open;
     }
 
     function _activeMember(address account) private view returns (Member memory m) {

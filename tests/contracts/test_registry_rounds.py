@@ -392,15 +392,28 @@ def test_removed_participant_cannot_reveal(committed: Chain) -> None:
     assert error == ("RegistryNotParticipant", (alice,))
 
 
-def test_reveal_after_finalization_is_refused(finalized: Chain) -> None:
-    # Prepare
-    carol = finalized.actors.carol
+def test_commit_and_reveal_after_finalization_are_late(finalized: Chain) -> None:
+    # Prepare: finalization comes after the reveal deadline, so both windows are closed
+    carol, alice = finalized.actors.carol, finalized.actors.alice
 
     # Execute
-    error = finalized.revert_of(finalized.reveal_fn(carol), carol)
+    commit = finalized.revert_of(finalized.commit_fn(carol), carol)
+    reveal = finalized.revert_of(finalized.reveal_fn(alice), alice)
 
     # Assert
-    assert error == ("RegistryUnexpectedStatus", (0, FINALIZED))
+    assert commit == ("RegistryCommitClosed", (0, finalized.commit_deadline))
+    assert reveal == ("RegistryRevealClosed", (0, finalized.reveal_deadline))
+
+
+def test_reveal_in_a_round_never_opened_is_refused(open_round: Chain) -> None:
+    # Prepare
+    alice = open_round.actors.alice
+
+    # Execute
+    error = open_round.revert_of(open_round.reveal_fn(alice, round_id=3), alice)
+
+    # Assert
+    assert error == ("RegistryUnexpectedStatus", (3, NONE))
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
