@@ -369,7 +369,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.n, args.d, args.repeats = [5, 12], [2000.0, 5000.0], 1
+        explicit = argv or []
+        if "--n" not in explicit:
+            args.n = [5, 12]
+        if "--d" not in explicit:
+            args.d = [2000.0, 5000.0]
+        args.repeats = 1
     args.d = [int(d) for d in args.d]
     return args
 

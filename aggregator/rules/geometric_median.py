@@ -5,7 +5,8 @@ The geometric median ``argmin_z sum_i a_i |z - x_i|`` (``a_i`` = sample shares) 
 breakdown point 1/2. Each Weiszfeld step re-weights the points by ``a_i / max(nu,
 |z - x_i|)``; since every iterate is a convex combination ``z = sum_i c_i x_i``, the
 distances follow from the Gram matrix, so after one Gram pass the iterations cost
-O(N^2) each. The decision publishes the final coefficients ``c_i`` as integers in
+O(N^2) each. That Gram is multiplied in float64: the published coefficients have 24
+bits, and float32 products would let thread-count noise flip the last one. The decision publishes the final coefficients ``c_i`` as integers in
 units of ``2**-weight_bits``; the aggregate is their exact weighted mean on the grid.
 The auditor accepts coefficients within :data:`WEIGHT_TOL` of its own.
 """
