@@ -25,7 +25,7 @@ from ledger.store.builder import layout_for
 from ledger.store.cid import RAW, Cid
 from ledger.store.errors import ContentNotFound, IntegrityError
 from ledger.store.unixfs import decode_node
-from ledger.store.verify import VerifiedReader, block_limit, check_block
+from ledger.store.verify import ContentStream, VerifiedReader, block_limit, check_block
 from ledger.store.verify import verify as _verify
 
 PathLike = str | os.PathLike[str]
@@ -111,7 +111,17 @@ class ContentStore(ABC):
         before iteration starts. A later corrupt or missing block raises
         `IntegrityError` or `ContentNotFound` naming the CID mid-iteration.
         """
-        return VerifiedReader(cid, self._read_block, max_size)
+        return VerifiedReader(cid, self._read_block, max_size, self._content_stream())
+
+    def _content_stream(self) -> ContentStream | None:
+        """Optional fast path for reads: the content's bytes in order, unverified.
+
+        A backend whose per-block round trip is slow (a daemon) returns a
+        function streaming the whole content (`cat`); `VerifiedReader` cuts raw
+        leaves from it and checks each against the CID in its verified parent,
+        so nothing about the guarantees changes. None: fetch leaves one by one.
+        """
+        return None
 
     def size(self, cid: str | Cid) -> int:
         """Content size in bytes, from the verified root block alone (nothing else is read)."""

@@ -7,10 +7,12 @@ from theirs. Nothing the daemon says is trusted:
   chunker spelled out (a daemon's defaults vary by version and config), while
   the CID is computed locally from the same bytes as they stream out; the
   daemon's answer, normalised to base32, must equal it or the add fails;
-* reads fetch the DAG block by block (`block/get`) and verify each block in
-  `VerifiedReader` before use, rather than trusting `cat`'s reassembly, so a
-  lying daemon is caught at the first wrong block and an oversized answer is
-  cut off at the largest size a block can have.
+* reads fetch the DAG's internal nodes block by block (`block/get`), verify
+  each, and take the leaves from one streamed `cat`, cutting it at the leaf
+  sizes the verified nodes announce and hashing every leaf against the CID its
+  parent names before any of its bytes are used (`VerifiedReader`). A lying
+  daemon is caught at the first wrong leaf, never read past the announced size,
+  and an oversized block answer is cut off at the largest size a block can have.
 
 The client is `ipfshttpclient` 0.7.0. Its `connect()` refuses every daemon from
 version 0.8 on (all modern Kubo, and js-ipfs), because it compares against a
@@ -29,7 +31,7 @@ import os
 import re
 import urllib.parse
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Final
 
@@ -46,7 +48,7 @@ from ledger.store.errors import (
     StoreError,
     StoreUnavailable,
 )
-from ledger.store.verify import check_block
+from ledger.store.verify import ContentStream, check_block
 
 MINIMUM_VERSION: Final = (0, 4, 23)
 """Oldest daemon with CIDv1/raw-leaves adds and multihash-keyed blocks (Kubo 0.4.23)."""
@@ -227,6 +229,35 @@ class DaemonStore(ContentStore):
                 f"the daemon at {self.url} broke off its answer for block {cid}: {exc}"
             ) from exc
         return bytes(received)
+
+    def _content_stream(self) -> ContentStream:
+        return self._cat
+
+    def _cat(self, cid: Cid) -> Iterator[bytes]:
+        """The daemon's `cat` of a content, unverified: `VerifiedReader` cuts and checks it.
+
+        One streamed request instead of one round trip per 256 KiB leaf: js-ipfs
+        answers `cat` about five times faster than the same blocks fetched one by one.
+        """
+        try:
+            stream = self._client.cat(
+                str(cid), stream=True, timeout=(self._timeout, self._fetch_timeout)
+            )
+        except ipfs_errors.TimeoutError:
+            raise ContentNotFound(
+                f"{cid} is not in {self.describe()}: not produced within {self._fetch_timeout:g} s"
+            ) from None
+        except ipfs_errors.Error as exc:
+            raise self._failure(f"streaming {cid}", exc) from exc
+        with stream:
+            try:
+                yield from stream
+            except ipfs_errors.Error as exc:
+                raise self._failure(f"streaming {cid}", exc) from exc
+            except requests.RequestException as exc:
+                raise StoreError(
+                    f"the daemon at {self.url} broke off its stream of {cid}: {exc}"
+                ) from exc
 
     def _has_block(self, cid: Cid) -> bool:
         try:

@@ -38,6 +38,9 @@ BlockFetcher = Callable[[Cid, int], bytes]
 
 Raises `ContentNotFound` when the block is not available.
 """
+ContentStream = Callable[[Cid], Iterator[bytes]]
+"""Returns a content's bytes in order, unverified (a daemon's `cat`): an optional fast
+path for raw leaves, which are then cut from this stream instead of fetched one by one."""
 
 NODE_SIZE_MARGIN: Final = 64 * 1024
 """Room above the chunk size for node framing (a full 174-link node is about 9 KiB)."""
@@ -94,7 +97,13 @@ class VerifiedReader:
         Refuse content larger than this many bytes.
     """
 
-    def __init__(self, cid: str | Cid, fetch: BlockFetcher, max_size: int | None = None) -> None:
+    def __init__(
+        self,
+        cid: str | Cid,
+        fetch: BlockFetcher,
+        max_size: int | None = None,
+        content_stream: ContentStream | None = None,
+    ) -> None:
         self.cid = Cid.parse(cid)
         if max_size is not None and max_size < 0:
             raise ValueError(f"max_size must be >= 0, not {max_size}")
@@ -105,6 +114,9 @@ class VerifiedReader:
         self._rebuild = DagBuilder(self._layout)
         self._delivered = 0
         self._short_leaf = False
+        self._content_stream = content_stream if self._layout.raw_leaves else None
+        self._stream: Iterator[bytes] | None = None
+        self._pending = bytearray()
         root_block = self._fetch_checked(self.cid)
         if self.cid.codec == RAW:
             self.size = len(root_block)
@@ -133,9 +145,10 @@ class VerifiedReader:
 
     def close(self) -> None:
         """Stop reading (releases the walk; safe to call twice)."""
-        close = getattr(self._iterator, "close", None)
-        if close is not None:
-            close()
+        for iterator in (self._iterator, self._stream):
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
 
     # -- walk ---------------------------------------------------------------
 
@@ -190,7 +203,10 @@ class VerifiedReader:
                 ) from exc
             if child_size == 0:
                 raise IntegrityError(f"content {self.cid}: node {cid} links an empty child {child}")
-            block = self._fetch_checked(child)
+            if child.codec == RAW and self._content_stream is not None:
+                block = self._cut_leaf(child, child_size)
+            else:
+                block = self._fetch_checked(child)
             if child.codec == RAW:
                 yield self._raw_leaf(child, block, depth + 1, child_size)
             else:
@@ -267,6 +283,34 @@ class VerifiedReader:
             )
 
     # -- blocks -------------------------------------------------------------
+
+    def _cut_leaf(self, cid: Cid, size: int) -> bytes:
+        """Take the next `size` bytes of the content stream as leaf `cid`, verified.
+
+        The size comes from a verified parent node and is at most one chunk, so a
+        daemon sending more than the content holds is never read past it.
+        """
+        if size > self._layout.chunk_size:
+            raise IntegrityError(
+                f"content {self.cid}: leaf {cid} is announced with {size} bytes, more than the "
+                f"{self._layout.chunk_size}-byte chunk size"
+            )
+        if self._stream is None:
+            assert self._content_stream is not None
+            self._stream = self._content_stream(self.cid)
+        pending = self._pending
+        while len(pending) < size:
+            piece = next(self._stream, None)
+            if piece is None:
+                raise IntegrityError(
+                    f"content {self.cid}: the byte stream ended {size - len(pending)} bytes "
+                    f"short of leaf {cid}"
+                )
+            pending += piece
+        leaf = bytes(pending[:size])
+        del pending[:size]
+        check_block(cid, leaf, self.cid)
+        return leaf
 
     def _fetch_checked(self, cid: Cid) -> bytes:
         try:

@@ -2,10 +2,10 @@
 
 A real daemon (js-ipfs, see `test_daemon.py`) proves the happy path and CID
 agreement; it cannot be made to lie. This small HTTP server speaks the RPC subset
-`DaemonStore` uses (version, add, block get/put/stat, pin add/rm/ls) over a
+`DaemonStore` uses (version, add, cat, block get/put/stat, pin add/rm/ls) over a
 `DiskStore`, and can be told to answer like a broken or hostile daemon:
-truncated, corrupted, oversized or missing blocks, a wrong CID from `add`, an
-old version, a hang.
+truncated, corrupted, oversized or missing blocks, a cut, altered or padded
+`cat` stream, a wrong CID from `add`, an old version, a hang.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ class Faults:
     'corrupt', 'oversize', 'hang', or 'error' (HTTP 500 with a message)."""
     block_get_only: str | None = None
     """Apply `block_get` to this CID string only (None: every block)."""
+    cat: str | None = None
+    """None, 'truncate' (close mid-body), 'short' (complete but 100 bytes missing),
+    'corrupt' (one byte flipped mid-content), or 'extra' (trailing bytes)."""
     add_hash: str | None = None
     """Answer `add` with this CID instead of the right one."""
     version: str = "0.30.0"
@@ -90,6 +93,8 @@ class FakeDaemon:
             _json(request, {"Version": self.faults.version, "Commit": "", "Repo": "15"})
         elif command == "block/get":
             self._block_get(request, arg)
+        elif command == "cat":
+            self._cat(request, arg)
         elif command == "block/stat":
             try:
                 block = self.backing.get_block(arg)
@@ -124,6 +129,23 @@ class FakeDaemon:
         else:
             _error(request, f"unknown command {command}", status=404)
 
+    def _cat(self, request: BaseHTTPRequestHandler, arg: str) -> None:
+        try:
+            data = self.backing.get_bytes(arg)
+        except ContentNotFound:
+            time.sleep(self.faults.hang_seconds)
+            _error(request, "block was not found locally (offline)")
+            return
+        fault = self.faults.cat
+        if fault == "corrupt":
+            middle = len(data) // 2
+            data = data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
+        elif fault == "short":
+            data = data[:-100]
+        elif fault == "extra":
+            data = data + b"trailing bytes"
+        _send_bytes(request, data, truncate=fault == "truncate")
+
     def _block_get(self, request: BaseHTTPRequestHandler, arg: str) -> None:
         try:
             block = self.backing.get_block(arg)
@@ -145,16 +167,20 @@ class FakeDaemon:
             block = block[: len(block) // 2]
         elif fault == "oversize":
             block = block + b"\0" * (2 << 20)
-        request.send_response(200)
-        request.send_header("Content-Type", "application/octet-stream")
-        request.send_header("Content-Length", str(len(block)))
-        request.end_headers()
-        if fault == "truncate":
-            request.wfile.write(block[: len(block) // 2])
-            request.wfile.flush()
-            request.close_connection = True
-            return
-        request.wfile.write(block)
+        _send_bytes(request, block, truncate=fault == "truncate")
+
+
+def _send_bytes(request: BaseHTTPRequestHandler, data: bytes, truncate: bool) -> None:
+    request.send_response(200)
+    request.send_header("Content-Type", "application/octet-stream")
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    if truncate:
+        request.wfile.write(data[: len(data) // 2])
+        request.wfile.flush()
+        request.close_connection = True
+        return
+    request.wfile.write(data)
 
 
 def _read_body(request: BaseHTTPRequestHandler) -> bytes:

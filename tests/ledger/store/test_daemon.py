@@ -126,7 +126,8 @@ def test_round_trip_through_the_rpc_api(fake_store: DaemonStore, fake: FakeDaemo
     # Assert
     assert cid == compute_cid(data)
     assert out == data
-    assert fake.calls.count("block/get") == 4  # root + 3 leaves, each verified
+    assert fake.calls.count("block/get") == 1  # the root; the 3 leaves come from one `cat`
+    assert fake.calls.count("cat") == 1
     assert fake_store.has(cid)
 
 
@@ -158,15 +159,14 @@ def test_every_bad_answer_for_a_block_is_refused_naming_the_cid(
     assert cid in str(caught.value)
 
 
-def test_bad_leaf_is_refused_after_earlier_leaves_were_verified(
+def test_bad_leaf_in_the_cat_stream_is_refused_after_earlier_leaves_were_verified(
     fake_store: DaemonStore, fake: FakeDaemon
 ) -> None:
     # Prepare
     data = content(2 * CHUNK_SIZE)
     cid = fake_store.put_bytes(data)
     leaf = compute_cid(data[CHUNK_SIZE:])
-    fake.faults.block_get = "corrupt"
-    fake.faults.block_get_only = leaf
+    fake.faults.cat = "corrupt"
     reader = fake_store.open_stream(cid)
 
     # Execute
@@ -175,11 +175,46 @@ def test_bad_leaf_is_refused_after_earlier_leaves_were_verified(
         next(reader)
 
     # Assert
-    assert first == data[:CHUNK_SIZE]
+    assert first == data[:CHUNK_SIZE]  # the flipped middle byte opens the second leaf
     assert str(caught.value) == (
         f"block {leaf} (part of content {cid}) is corrupt: its {CHUNK_SIZE} bytes do not hash "
         "to its CID"
     )
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "message"),
+    [
+        ("short", IntegrityError, "the byte stream ended 95 bytes short of leaf"),
+        ("truncate", StoreError, "broke off its stream of .*IncompleteRead"),
+    ],
+)
+def test_cut_cat_stream_is_refused(
+    fake_store: DaemonStore, fake: FakeDaemon, fault: str, error: type[Exception], message: str
+) -> None:
+    # Prepare
+    cid = fake_store.put_bytes(content(3 * CHUNK_SIZE + 5))
+    fake.faults.cat = fault
+
+    # Execute / Assert
+    with pytest.raises(error, match=message) as caught:
+        fake_store.get_bytes(cid)
+    assert cid in str(caught.value)
+
+
+def test_trailing_bytes_after_the_content_are_never_read_into_it(
+    fake_store: DaemonStore, fake: FakeDaemon
+) -> None:
+    # Prepare
+    data = content(CHUNK_SIZE + 9)
+    cid = fake_store.put_bytes(data)
+    fake.faults.cat = "extra"
+
+    # Execute
+    out = fake_store.get_bytes(cid)
+
+    # Assert
+    assert out == data
 
 
 def test_daemon_claiming_another_cid_for_an_add_is_refused(
