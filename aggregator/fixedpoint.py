@@ -99,7 +99,7 @@ class FixedPointGrid:
     @property
     def q_max(self) -> int:
         """The largest grid value a valid coordinate can quantise to."""
-        return round(float(self.max_abs) * 2**self.frac_bits)
+        return round(float(self.max_abs) * (1 << self.frac_bits))
 
     @property
     def weight_budget(self) -> int:

@@ -91,9 +91,7 @@ def verify_scores(
 ) -> None:
     """Raise :class:`ScoreMismatch` unless every published score is within ``tol`` units."""
     if len(published) != len(recomputed):
-        raise ScoreMismatch(
-            f"{len(published)} published scores but {len(recomputed)} recomputed"
-        )
+        raise ScoreMismatch(f"{len(published)} published scores but {len(recomputed)} recomputed")
     for i, (pub, rec) in enumerate(zip(published, recomputed, strict=True)):
         if isinstance(pub, bool) or not isinstance(pub, int) or not 0 <= pub <= SCORE_UNITS:
             raise ScoreMismatch(f"published score {i} is not an int in [0, {SCORE_UNITS}]: {pub!r}")

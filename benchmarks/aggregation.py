@@ -39,10 +39,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from aggregator.rules import build_rule  # noqa: E402
-from aggregator.rules import native  # noqa: E402
+from aggregator.rules import (
+    build_rule,
+    native,
+)
 
-RULES = ["fedavg", "fedmedian", "trimmed_mean", "krum", "multikrum", "bulyan", "geometric_median", "fltrust"]
+RULES = [
+    "fedavg",
+    "fedmedian",
+    "trimmed_mean",
+    "krum",
+    "multikrum",
+    "bulyan",
+    "geometric_median",
+    "fltrust",
+]
 GRAM_RULES = {"krum", "multikrum"}
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -72,7 +83,7 @@ def timed(fn: Callable[[], object], repeats: int) -> tuple[float, int]:
         top = [base]
         stop = threading.Event()
 
-        def sample() -> None:
+        def sample(stop: threading.Event = stop, top: list[int] = top) -> None:
             while not stop.is_set():
                 top[0] = max(top[0], _rss())
                 stop.wait(0.002)
@@ -166,7 +177,9 @@ def flower_functions(
         beta = params["beta"]
         return {
             "legacy": lambda: legacy.aggregate_trimmed_avg(results, beta),
-            "new": lambda: fedtrimmedavg.trim_mean(np.stack([x[i] for i in range(x.shape[0])]), beta),
+            "new": lambda: fedtrimmedavg.trim_mean(
+                np.stack([x[i] for i in range(x.shape[0])]), beta
+            ),
         }
     if name in ("krum", "multikrum"):
         m = params.get("num_selected", 1)
@@ -174,7 +187,8 @@ def flower_functions(
         return {
             "legacy": lambda: legacy.aggregate_krum(results, f, keep),
             "new": lambda: strategy_utils.aggregate_arrayrecords(
-                multikrum.select_multikrum(records, f, m), "num-examples"  # type: ignore[arg-type]
+                multikrum.select_multikrum(records, f, m),
+                "num-examples",  # type: ignore[arg-type]
             ),
         }
     if name == "bulyan":
@@ -188,7 +202,9 @@ def flower_functions(
             return new_bulyan.aggregate_n_closest_weights(median, layers, beta)
 
         return {
-            "legacy": lambda: legacy.aggregate_bulyan(list(results), f, legacy.aggregate_krum, to_keep=0),
+            "legacy": lambda: legacy.aggregate_bulyan(
+                list(results), f, legacy.aggregate_krum, to_keep=0
+            ),
             "new": newer,
         }
     return {}
@@ -217,7 +233,9 @@ class Row:
 
 def targets(row: Row) -> dict[str, bool]:
     """The issue's targets for this row (only those that apply)."""
-    out: dict[str, bool] = {"peak_memory_below_one_copy": row.ours_peak_extra_bytes < row.stacked_bytes}
+    out: dict[str, bool] = {
+        "peak_memory_below_one_copy": row.ours_peak_extra_bytes < row.stacked_bytes
+    }
     best = row.flower_best_s
     if best is not None:
         out["ahead_of_fastest_flower"] = row.ours_s < best
@@ -262,8 +280,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 params = rule_params(name, n)
                 rule = build_rule(name, params)
                 ref = reference if rule.needs_reference() else None
-                rule.aggregate(x[:, :64].contiguous(), samples, reference=None if ref is None else ref[:64])
-                ours_s, peak = timed(lambda: rule.aggregate(x, samples, reference=ref), args.repeats)
+                rule.aggregate(
+                    x[:, :64].contiguous(), samples, reference=None if ref is None else ref[:64]
+                )
+                ours_s, peak = timed(
+                    lambda rule=rule, x=x, s=samples, ref=ref: rule.aggregate(x, s, reference=ref),  # type: ignore[misc]
+                    args.repeats,
+                )
                 row = Row(
                     rule=name, n=n, d=d, params=params, ours_s=ours_s, ours_peak_extra_bytes=peak,
                     stacked_bytes=x.numel() * 4, read_floor_s=read_s,
@@ -301,7 +324,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             asdict(r)
             | {
                 "flower_best_s": r.flower_best_s,
-                "speedup_vs_fastest_flower": (r.flower_best_s / r.ours_s) if r.flower_best_s else None,
+                "speedup_vs_fastest_flower": (r.flower_best_s / r.ours_s)
+                if r.flower_best_s
+                else None,
                 "ours_over_gram_floor": (r.ours_s / r.gram_floor_s) if r.gram_floor_s else None,
                 "ours_over_read_floor": r.ours_s / r.read_floor_s,
                 "peak_extra_fraction_of_stacked": r.ours_peak_extra_bytes / r.stacked_bytes,
@@ -331,10 +356,13 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Aggregation benchmark",
         "",
-        f"Machine: {report['machine']['cpu_count']} CPUs, {report['machine']['torch_threads']} torch "
-        f"threads, torch {report['machine']['torch']}, flwr {report['machine']['flwr']}; "
-        f"native kernels: {report['native_kernels']}; float32 matmul "
-        f"{report['floors']['matmul_gflops']:.0f} GFLOP/s.",
+        (
+            f"Machine: {report['machine']['cpu_count']} CPUs, "
+            f"{report['machine']['torch_threads']} torch threads, torch "
+            f"{report['machine']['torch']}, flwr {report['machine']['flwr']}; native kernels: "
+            f"{report['native_kernels']}; float32 matmul "
+            f"{report['floors']['matmul_gflops']:.0f} GFLOP/s."
+        ),
         "Times are medians; 'ours' is the audited deterministic path (quantisation included).",
         "",
         "| rule | N | d | ours | Flower legacy | Flower new | speedup vs fastest Flower | floor | ours/floor | peak extra mem | targets |",

@@ -29,7 +29,7 @@ from aggregator.rules.exact import GridView, RowScaling
 from ledger.errors import ConfigError, FormatError, IntegrityError
 
 JSONScalar: TypeAlias = str | int | float | bool | None
-DecisionValue: TypeAlias = JSONScalar | list[JSONScalar]
+DecisionValue: TypeAlias = JSONScalar | Sequence[JSONScalar]
 Decision: TypeAlias = dict[str, DecisionValue]
 
 
@@ -122,15 +122,12 @@ class AggregationRule(ABC):
     ) -> AggregationRule:
         """Build the rule from a task spec's JSON-scalar parameters, rejecting unknown keys."""
         accepted = [
-            p
-            for p in inspect.signature(cls.__init__).parameters
-            if p not in ("self", "grid")
+            p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "grid")
         ]
         for key, value in params.items():
             if key not in accepted:
                 raise RuleConfigError(
-                    f"unknown parameter {key!r} for rule {cls.name!r}; expected one of "
-                    f"{accepted}"
+                    f"unknown parameter {key!r} for rule {cls.name!r}; expected one of {accepted}"
                 )
             if value is not None and not isinstance(value, (str, int, float, bool)):
                 raise RuleConfigError(
@@ -249,9 +246,7 @@ class AggregationRule(ABC):
             raise AggregationInputError(f"{n} updates but {len(samples)} sample counts")
         for i, s in enumerate(samples):
             if isinstance(s, bool) or not isinstance(s, int) or s <= 0:
-                raise AggregationInputError(
-                    f"num_samples[{i}] must be a positive int, got {s!r}"
-                )
+                raise AggregationInputError(f"num_samples[{i}] must be a positive int, got {s!r}")
         if self.needs_reference():
             if reference is None:
                 raise AggregationInputError(f"rule {self.name!r} needs a reference update")

@@ -134,7 +134,9 @@ class Bulyan(AggregationRule):
         order = index_list(published, "selected", batch.n)
         theta = int(recomputed["theta"])  # type: ignore[arg-type]
         if len(order) != theta:
-            raise AggregationMismatch(f"decision selects {len(order)} updates, Bulyan needs {theta}")
+            raise AggregationMismatch(
+                f"decision selects {len(order)} updates, Bulyan needs {theta}"
+            )
         distances, norms2 = self._geometry(batch)
         if self.selection == "multikrum":
             scores, neighbours = krum_scores(distances, self.num_malicious)

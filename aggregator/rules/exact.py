@@ -209,9 +209,10 @@ def closest_to_median_mean(view: GridView, rows: Sequence[int], beta: int) -> to
         starts = _window_starts(ordered, beta)
         prefix = torch.zeros((n + 1, ordered.shape[1]), dtype=torch.int64)
         torch.cumsum(ordered, dim=0, out=prefix[1:])
-        total = prefix.gather(0, (starts + beta).unsqueeze(0))[0] - prefix.gather(
-            0, starts.unsqueeze(0)
-        )[0]
+        total = (
+            prefix.gather(0, (starts + beta).unsqueeze(0))[0]
+            - prefix.gather(0, starts.unsqueeze(0))[0]
+        )
         out[start:stop] = view.grid.dequantize(div_round_half_even(total, beta))
     return out
 

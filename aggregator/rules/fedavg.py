@@ -62,5 +62,7 @@ class FedAvg(AggregationRule):
         weights = int_list(decision, "weights", batch.n)
         if sum(weights) == 0:
             raise AggregationMismatch("decision field 'weights' sums to 0")
-        aggregate = exact.weighted_mean(batch.view(self.grid), range(batch.n), weights, sum(weights))
+        aggregate = exact.weighted_mean(
+            batch.view(self.grid), range(batch.n), weights, sum(weights)
+        )
         return Outcome(aggregate, (True,) * batch.n, (None,) * batch.n)

@@ -73,9 +73,7 @@ def fit_weight_bits(coeffs: torch.Tensor, row_max: list[int]) -> tuple[int, list
     raise AggregationInputError("FLTrust coefficients overflow the grid even at 1-unit precision")
 
 
-def fltrust(
-    updates: torch.Tensor, reference: torch.Tensor, grid: FixedPointGrid
-) -> torch.Tensor:
+def fltrust(updates: torch.Tensor, reference: torch.Tensor, grid: FixedPointGrid) -> torch.Tensor:
     """The FLTrust aggregate of ``updates`` given the server update ``reference``."""
     rule = FLTrust(grid)
     return rule.aggregate(updates, [1] * updates.shape[0], reference=reference).aggregate
@@ -95,9 +93,7 @@ class FLTrust(AggregationRule):
         return {}
 
     def _trust(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, list[int], float]:
-        gram = gram_matrix(
-            batch.updates, batch.reference, batch.row_factors(), exact_products=True
-        )
+        gram = gram_matrix(batch.updates, batch.reference, batch.row_factors(), exact_products=True)
         bad = (~torch.isfinite(torch.diagonal(gram))).nonzero()
         if bad.numel():
             raise AggregationInputError(

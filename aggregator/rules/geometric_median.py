@@ -147,7 +147,7 @@ class GeometricMedian(AggregationRule):
             )
         weights = int_list(published, "weights", batch.n)
         ours = int_list(recomputed, "weights", batch.n)
-        scale = 2 ** int(recomputed["weight_bits"])  # type: ignore[call-overload]
+        scale = 1 << weight_bits(self.grid)
         for i, (pub, rec) in enumerate(zip(weights, ours, strict=True)):
             if abs(pub - rec) > WEIGHT_TOL * scale + 1:
                 raise AggregationMismatch(

@@ -73,9 +73,7 @@ def select_lowest(scores: torch.Tensor, count: int) -> list[int]:
     return sorted(int(i) for i in order)
 
 
-def select_multikrum(
-    updates: torch.Tensor, num_malicious: int, num_selected: int
-) -> list[int]:
+def select_multikrum(updates: torch.Tensor, num_malicious: int, num_selected: int) -> list[int]:
     """Indices of the rows Multi-Krum keeps (ascending)."""
     scores, _ = krum_scores(squared_distances(gram_matrix(updates)), num_malicious)
     return select_lowest(scores, num_selected)

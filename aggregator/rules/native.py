@@ -78,12 +78,33 @@ def _build() -> ctypes.CDLL:
     i64, f32p, i64p = ctypes.c_int64, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int64)
     c_int, c_float = ctypes.c_int, ctypes.c_float
     lib.fl_weighted_mean.argtypes = [
-        f32p, i64, i64p, i64, i64, i64p, i64, c_int, c_float, f32p, c_int, i64p
+        f32p,
+        i64,
+        i64p,
+        i64,
+        i64,
+        i64p,
+        i64,
+        c_int,
+        c_float,
+        f32p,
+        c_int,
+        i64p,
     ]
     lib.fl_median.argtypes = [f32p, i64, i64p, i64, i64, c_int, c_float, f32p, c_int, i64p]
     for name in ("fl_trimmed_mean", "fl_closest_to_median_mean"):
         getattr(lib, name).argtypes = [
-            f32p, i64, i64p, i64, i64, i64, c_int, c_float, f32p, c_int, i64p
+            f32p,
+            i64,
+            i64p,
+            i64,
+            i64,
+            i64,
+            c_int,
+            c_float,
+            f32p,
+            c_int,
+            i64p,
         ]
     for name in ("fl_weighted_mean", "fl_median", "fl_trimmed_mean", "fl_closest_to_median_mean"):
         getattr(lib, name).restype = c_int
@@ -128,7 +149,7 @@ def _call(updates: torch.Tensor, rows: Sequence[int], fn: str, *middle: object) 
         raise ValueError("native kernels need a contiguous float32 [N, d] tensor")
     if len(rows) > MAX_ROWS:
         raise ValueError(f"native kernels take at most {MAX_ROWS} rows")
-    n_total, d = updates.shape
+    d = int(updates.shape[1])
     index = torch.tensor(list(rows), dtype=torch.int64)
     out = torch.empty(d, dtype=torch.float32)
     bad = torch.full((1,), -1, dtype=torch.int64)

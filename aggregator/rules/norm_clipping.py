@@ -109,7 +109,9 @@ class NormClipping(AggregationRule):
 
     def _scaling(self, batch: Batch) -> RowScaling:
         bits = clip_bits(self.grid)
-        return RowScaling(tuple(clip_numerators(row_norms(batch.updates), self.max_norm, bits)), bits)
+        return RowScaling(
+            tuple(clip_numerators(row_norms(batch.updates), self.max_norm, bits)), bits
+        )
 
     def _published_scaling(self, decision: Mapping[str, Any], batch: Batch) -> RowScaling:
         bits = decision.get("clip_bits")

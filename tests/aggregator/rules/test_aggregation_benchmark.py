@@ -23,7 +23,20 @@ def test_smoke_run_writes_json_and_markdown(tmp_path: Path) -> None:
 
     # Execute
     report = module.main(
-        ["--smoke", "--n", "7", "--d", "3000", "--out", str(tmp_path), "--rules", "fedavg", "krum", "bulyan", "fltrust"]
+        [
+            "--smoke",
+            "--n",
+            "7",
+            "--d",
+            "3000",
+            "--out",
+            str(tmp_path),
+            "--rules",
+            "fedavg",
+            "krum",
+            "bulyan",
+            "fltrust",
+        ]
     )
 
     # Assert

@@ -71,7 +71,11 @@ def test_a_fresh_single_thread_process_reproduces_the_bytes(tmp_path: Path) -> N
     updates, samples, ref = inputs()
     order = list(reversed(range(N)))
     torch.save(
-        {"updates": updates[order].contiguous(), "samples": [samples[i] for i in order], "ref": ref},
+        {
+            "updates": updates[order].contiguous(),
+            "samples": [samples[i] for i in order],
+            "ref": ref,
+        },
         tmp_path / "inputs.pt",
     )
     script = (

@@ -43,9 +43,7 @@ def make(n: int, f: int, seed: int, attack: str, scale: float) -> tuple[torch.Te
     return torch.cat([bad.clamp(-1000, 1000), honest]).to(torch.float32).contiguous(), honest
 
 
-cases = st.tuples(
-    st.integers(0, 2**16), st.sampled_from(ATTACKS), st.floats(1.0, 1000.0)
-)
+cases = st.tuples(st.integers(0, 2**16), st.sampled_from(ATTACKS), st.floats(1.0, 1000.0))
 
 
 def coordinate_bound(result: torch.Tensor, honest: torch.Tensor) -> None:

@@ -86,7 +86,11 @@ def test_verify_accepts_the_result_and_names_tampering(grid: FixedPointGrid) -> 
     ("updates", "samples", "message"),
     [
         (torch.ones(3), [1], "updates must be 2-D [N, d], got shape (3,)"),
-        (torch.ones((2, 3), dtype=torch.float64), [1, 1], "updates must be float32, got torch.float64"),
+        (
+            torch.ones((2, 3), dtype=torch.float64),
+            [1, 1],
+            "updates must be float32, got torch.float64",
+        ),
         (torch.ones((2, 3)), [1], "2 updates but 1 sample counts"),
         (torch.ones((2, 3)), [1, 0], "num_samples[1] must be a positive int, got 0"),
         (torch.ones((2, 3)), [1, True], "num_samples[1] must be a positive int, got True"),

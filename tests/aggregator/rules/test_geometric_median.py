@@ -8,7 +8,7 @@ from conftest import honest_updates
 
 from aggregator.rules import AggregationMismatch, GeometricMedian, build_rule
 from aggregator.rules.base import RuleConfigError
-from aggregator.rules.geometric_median import geometric_median_weights, weiszfeld, weight_bits
+from aggregator.rules.geometric_median import geometric_median_weights, weight_bits, weiszfeld
 from aggregator.rules.geometry import gram_matrix
 
 

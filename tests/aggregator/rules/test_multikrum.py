@@ -23,7 +23,9 @@ def reference_scores(x: np.ndarray, f: int) -> list[float]:
 
 def with_attackers(n: int, f: int, d: int, seed: int) -> torch.Tensor:
     updates = honest_updates(n, d, seed)
-    updates[:f] = 50.0 * torch.sign(torch.randn((f, d), generator=torch.Generator().manual_seed(seed)))
+    updates[:f] = 50.0 * torch.sign(
+        torch.randn((f, d), generator=torch.Generator().manual_seed(seed))
+    )
     return updates
 
 
@@ -100,8 +102,14 @@ def test_verify_accepts_a_recomputation_and_refuses_a_worse_selection() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"selected": [0, 0, 1]}, "decision field 'selected' must hold distinct indices in [0, 10), got [0, 0, 1]"),
-        ({"selected": [1, 2, 10]}, "decision field 'selected' must hold distinct indices in [0, 10), got [1, 2, 10]"),
+        (
+            {"selected": [0, 0, 1]},
+            "decision field 'selected' must hold distinct indices in [0, 10), got [0, 0, 1]",
+        ),
+        (
+            {"selected": [1, 2, 10]},
+            "decision field 'selected' must hold distinct indices in [0, 10), got [1, 2, 10]",
+        ),
         ({"selected": "1,2,3"}, "decision field 'selected' must be a list of ints, got '1,2,3'"),
         ({"num_closest": 3}, "decision field 'num_closest' is 3, expected 6"),
         ({"scores": [1.0]}, "decision field 'scores' must list 10 numbers"),

@@ -82,10 +82,19 @@ def test_verify_refuses_a_forged_clip_factor() -> None:
     ("params", "message"),
     [
         ({"max_norm": 0.0}, "norm_clipping: parameter 'max_norm' must be > 0.0, got 0.0"),
-        ({"clip": 1.0}, "unknown parameter(s) ['clip'] for rule 'norm_clipping'; expected max_norm, inner and inner.<param>"),
+        (
+            {"clip": 1.0},
+            "unknown parameter(s) ['clip'] for rule 'norm_clipping'; expected max_norm, inner and inner.<param>",
+        ),
         ({"inner": "norm_clipping"}, "norm_clipping: the inner rule cannot be norm_clipping"),
-        ({"inner": "nope"}, "unknown aggregation rule 'nope'; known: ['bulyan', 'fedavg', 'fedmedian', 'fltrust', 'geometric_median', 'krum', 'multikrum', 'norm_clipping', 'trimmed_mean']"),
-        ({"inner": "krum", "inner.f": 1}, "unknown parameter 'f' for rule 'krum'; expected one of ['num_malicious']"),
+        (
+            {"inner": "nope"},
+            "unknown aggregation rule 'nope'; known: ['bulyan', 'fedavg', 'fedmedian', 'fltrust', 'geometric_median', 'krum', 'multikrum', 'norm_clipping', 'trimmed_mean']",
+        ),
+        (
+            {"inner": "krum", "inner.f": 1},
+            "unknown parameter 'f' for rule 'krum'; expected one of ['num_malicious']",
+        ),
     ],
 )
 def test_bad_params_are_refused(params: dict[str, object], message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import aggregator.rules as rules
+from aggregator import rules
 from aggregator.fixedpoint import FixedPointGrid
 from aggregator.rules import RULES, AggregationMismatch, AggregationResult, build_rule
 from aggregator.rules.base import RuleConfigError
@@ -49,14 +49,28 @@ def test_params_round_trip_through_json_scalars(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("median", {}, "unknown aggregation rule 'median'; known: ['bulyan', 'fedavg', 'fedmedian', 'fltrust', 'geometric_median', 'krum', 'multikrum', 'norm_clipping', 'trimmed_mean']"),
+        (
+            "median",
+            {},
+            "unknown aggregation rule 'median'; known: ['bulyan', 'fedavg', 'fedmedian', 'fltrust', 'geometric_median', 'krum', 'multikrum', 'norm_clipping', 'trimmed_mean']",
+        ),
         ("krum", {"num_malicious": 1.0}, "krum: parameter 'num_malicious' must be an int, got 1.0"),
         ("krum", {"num_malicious": -1}, "krum: parameter 'num_malicious' must be >= 0, got -1"),
-        ("fedmedian", {"beta": 0.1}, "unknown parameter 'beta' for rule 'fedmedian'; expected one of []"),
-        ("trimmed_mean", {"beta": [0.1]}, "parameter 'beta' of rule 'trimmed_mean' must be a JSON scalar, got list"),
+        (
+            "fedmedian",
+            {"beta": 0.1},
+            "unknown parameter 'beta' for rule 'fedmedian'; expected one of []",
+        ),
+        (
+            "trimmed_mean",
+            {"beta": [0.1]},
+            "parameter 'beta' of rule 'trimmed_mean' must be a JSON scalar, got list",
+        ),
     ],
 )
-def test_bad_names_and_params_are_refused(name: str, params: dict[str, object], message: str) -> None:
+def test_bad_names_and_params_are_refused(
+    name: str, params: dict[str, object], message: str
+) -> None:
     # Execute
     with pytest.raises(RuleConfigError) as err:
         build_rule(name, params)  # type: ignore[arg-type]
