@@ -26,29 +26,30 @@ import statistics
 import sys
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import eth_abi
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from rich.progress import Progress
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.types import TxReceipt
+from web3.types import TxReceipt, Wei
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from ledger.chain.anvil import AnvilProcess, find_anvil  # noqa: E402
-from ledger.chain.reverts import RevertDecoder  # noqa: E402
-from ledger.contracts import load_artifact  # noqa: E402
-from ledger.errors import ChainError  # noqa: E402
-from ledger.merkle import StandardMerkleTree  # noqa: E402
+from ledger.chain.anvil import AnvilProcess, find_anvil
+from ledger.chain.reverts import RevertDecoder
+from ledger.contracts import load_artifact
+from ledger.errors import ChainError
+from ledger.merkle import StandardMerkleTree
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 GAS = 6_000_000
@@ -74,6 +75,7 @@ class GasChain(ABC):
 
     name: str
     w3: Web3
+    admin: str
 
     @abstractmethod
     def participants(self, count: int) -> list[str]:
@@ -109,8 +111,9 @@ class AnvilGasChain(GasChain):
 
     def participants(self, count: int) -> list[str]:
         first, self._issued = self._issued, self._issued + count
-        accounts = [to_checksum_address(keccak(b"fedledger gas participant %d" % i)[-20:])
-                    for i in range(first, first + count)]
+        accounts: list[str] = [
+            to_checksum_address(keccak(b"fedledger gas participant %d" % i)[-20:])
+            for i in range(first, first + count)]
         for account in accounts:
             self.w3.provider.make_request("anvil_setBalance", [account, hex(10**20)])  # type: ignore[arg-type]
         return accounts
@@ -139,13 +142,13 @@ class TesterGasChain(GasChain):
         self._next_key = 1000
 
     def participants(self, count: int) -> list[str]:
-        accounts = []
+        accounts: list[str] = []
         for _ in range(count):
             self._next_key += 1
             accounts.append(to_checksum_address(
                 self.tester.add_account("0x" + self._next_key.to_bytes(32, "big").hex())))
             self.w3.eth.send_transaction({"from": self.admin, "to": accounts[-1],
-                                          "value": 10**18, "gas": 21_000})
+                                          "value": Wei(10**18), "gas": 21_000})
         return accounts
 
     def set_next_timestamp(self, timestamp: int) -> None:
@@ -211,7 +214,8 @@ class Bench:
     def __init__(self, chain: GasChain) -> None:
         self.chain = chain
         self.w3 = chain.w3
-        self.admin = chain.admin  # type: ignore[attr-defined]
+        self.admin: str = chain.admin
+        self.aggregator = ""  # appointed by the scenario
         self.decoder = RevertDecoder()
         token_artifact = load_artifact("RewardToken")
         registry_artifact = load_artifact("TrainingRegistry")
@@ -231,7 +235,8 @@ class Bench:
             factory.constructor(*args).transact({"from": self.admin, "gas": GAS}))
         if receipt["status"] != 1:
             raise ChainError("contract deployment reverted")
-        return self.w3.eth.contract(address=receipt["contractAddress"], abi=abi), int(receipt["gasUsed"])
+        contract = cast(Contract, self.w3.eth.contract(address=receipt["contractAddress"], abi=abi))
+        return contract, int(receipt["gasUsed"])
 
     def send(self, fn: ContractFunction, sender: str) -> TxReceipt:
         """Mine `fn` from `sender`; a revert stops the benchmark with the decoded error."""
@@ -273,7 +278,7 @@ def intrinsic_gas(data: bytes) -> int:
 
 def _commitment(round_id: int, account: str, update_hash: bytes, proof_hash: bytes,
                 salt: bytes) -> bytes:
-    return keccak(eth_abi.encode(["uint64", "address", "bytes32", "bytes32", "bytes32"],
+    return keccak(abi_encode(["uint64", "address", "bytes32", "bytes32", "bytes32"],
                                  [round_id, account, update_hash, proof_hash, salt]))
 
 
@@ -347,7 +352,7 @@ def _measure(bench: Bench, report: GasReport, sizes: Sequence[int]) -> None:
     report.add("deploy TrainingRegistry", bench.registry_deploy_gas)
 
     aggregator, staker, auditor = chain.participants(3)
-    bench.aggregator = aggregator  # type: ignore[attr-defined]
+    bench.aggregator = aggregator
     minter_role = token.MINTER_ROLE().call()
     bench.send(token.grantRole(minter_role, bench.registry.address), admin)
     bench.send(token.grantRole(minter_role, admin), admin)
@@ -402,17 +407,17 @@ def _measure(bench: Bench, report: GasReport, sizes: Sequence[int]) -> None:
     chain.set_next_timestamp(chain.now + 601)
     (first_round, first_tree), (last_round, last_tree) = trees[0], trees[-1]
     small, large = f"{sizes[0]:,} leaves", f"{sizes[-1]:,} leaves"
-    gas, depth = _claim(bench, first_round, first_tree, 0)
-    report.add(f"claim (first tokens, {small})", gas,
+    claim_gas, depth = _claim(bench, first_round, first_tree, 0)
+    report.add(f"claim (first tokens, {small})", claim_gas,
                f"proof of {depth} nodes; balance 0 -> non-zero", "claim")
-    gas, depth = _claim(bench, first_round, first_tree, 1)
-    report.add("claim (second claimer, same round)", gas,
+    claim_gas, depth = _claim(bench, first_round, first_tree, 1)
+    report.add("claim (second claimer, same round)", claim_gas,
                f"proof of {depth} nodes; also its first tokens", "claim")
-    gas, depth = _claim(bench, last_round, last_tree, 0)
-    report.add(f"claim (holding tokens, {large})", gas,
+    claim_gas, depth = _claim(bench, last_round, last_tree, 0)
+    report.add(f"claim (holding tokens, {large})", claim_gas,
                f"proof of {depth} nodes; the account claimed before", "claim")
-    gas, depth = _claim(bench, last_round, last_tree, len(members) - 1)
-    report.add(f"claim (first tokens, {large})", gas,
+    claim_gas, depth = _claim(bench, last_round, last_tree, len(members) - 1)
+    report.add(f"claim (first tokens, {large})", claim_gas,
                f"proof of {depth} nodes; the worst case", "claim")
 
     _measure_challenges(bench, report, auditor, staker, model_hash, len(sizes))
@@ -473,9 +478,9 @@ def to_markdown(report: GasReport) -> str:
     lines = [
         "# Gas of the fedledger contracts",
         "",
-        f"Chain: {report.backend}. Compiler: solc {report.compiler}, optimizer 200 runs, "
-        f"evmVersion prague. Round sizes: {', '.join(f'{s:,}' for s in report.sizes)} "
-        f"participants. Every number is a receipt's `gasUsed` (21,000 base included).",
+        (f"Chain: {report.backend}. Compiler: solc {report.compiler}, optimizer 200 runs, "
+         f"evmVersion prague. Round sizes: {', '.join(f'{s:,}' for s in report.sizes)} "
+         f"participants. Every number is a receipt's `gasUsed` (21,000 base included)."),
         "",
         "| operation | gas | target | note |",
         "|---|---:|---:|---|",
@@ -511,11 +516,11 @@ def to_markdown(report: GasReport) -> str:
         f"| fedledger: commit + reveal + claim | {per_round:,} |",
         *(f"| {name} | {gas:,} |" for name, gas in ANCHORS.items()),
         "",
-        "A participant's round is three transactions (commit-reveal stops copying; the claim "
-        "pays the reward); the aggregator's one finalizeRound is shared by all of them. "
-        f"The costliest participant transaction ({largest.operation}, {largest.gas:,}) is "
-        f"{largest.gas / audit:.0%} of the audit design's 82k per transaction; a whole "
-        f"participant-round is {per_round / blockflow:.0%} of BlockFLow's.",
+        ("A participant's round is three transactions (commit-reveal stops copying; the claim "
+         "pays the reward); the aggregator's one finalizeRound is shared by all of them. "
+         f"The costliest participant transaction ({largest.operation}, {largest.gas:,}) is "
+         f"{largest.gas / audit:.0%} of the audit design's 82k per transaction; a whole "
+         f"participant-round is {per_round / blockflow:.0%} of BlockFLow's."),
         "",
         f"Wall time of this run: {report.wall_time_s:.1f} s.",
         "",

@@ -19,12 +19,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from ledger.contracts.artifacts import (  # noqa: E402
+from ledger.contracts.artifacts import (
     ARTIFACTS_SUBDIR,
     artifact_to_json,
 )
-from ledger.contracts.compiler import CONTRACTS_DIR, compile_contracts  # noqa: E402
-from ledger.errors import FedLedgerError  # noqa: E402
+from ledger.contracts.compiler import CONTRACTS_DIR, compile_contracts
+from ledger.errors import FedLedgerError
 
 ARTIFACTS_DIR = REPO_ROOT / "ledger" / "contracts" / ARTIFACTS_SUBDIR
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in sorted(expected.items()):
         (args.out_dir / name).write_text(text, encoding="utf-8")
         print(f"wrote {args.out_dir / name}")
-    for stale in sorted(set(p.name for p in args.out_dir.glob("*.json")) - set(expected)):
+    for stale in sorted({p.name for p in args.out_dir.glob("*.json")} - set(expected)):
         (args.out_dir / stale).unlink()
         print(f"removed {args.out_dir / stale}")
     return 0

@@ -7,6 +7,11 @@ a Solidity compiler (`ledger.contracts.compiler` is a developer tool used by
 
 from __future__ import annotations
 
-from ledger.contracts.artifacts import ArtifactNotFound, ContractArtifact, artifact_names, load_artifact
+from ledger.contracts.artifacts import (
+    ArtifactNotFound,
+    ContractArtifact,
+    artifact_names,
+    load_artifact,
+)
 
 __all__ = ["ArtifactNotFound", "ContractArtifact", "artifact_names", "load_artifact"]

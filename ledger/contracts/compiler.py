@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 import solcx
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ledger.contracts.artifacts import ContractArtifact, freeze_json, thaw_json
 from ledger.errors import ConfigError, FedLedgerError
@@ -193,9 +193,7 @@ def compile_contracts(
     for error in output.get("errors", []):
         message = str(error.get("formattedMessage", error.get("message", "")))
         location = error.get("sourceLocation", {}).get("file", "")
-        if error.get("severity") == "error":
-            own_warnings.append(message)
-        elif location in sources:
+        if error.get("severity") == "error" or location in sources:
             own_warnings.append(message)
         else:
             foreign_warnings.append(message)
@@ -212,10 +210,10 @@ def compile_contracts(
             if not bytecode:
                 continue  # interfaces and abstract contracts cannot be deployed
             if name in artifacts:
-                raise CompilationFailed(
-                    (f"contract name {name!r} is defined twice ({artifacts[name].source_name} "
-                     f"and {source_name}); artifact files are keyed by name",)
-                )
+                message = (f"contract name {name!r} is defined twice "
+                           f"({artifacts[name].source_name} and {source_name}); "
+                           "artifact files are keyed by name")
+                raise CompilationFailed((message,))
             artifacts[name] = ContractArtifact(
                 name=name,
                 abi=freeze_json(compiled["abi"]),

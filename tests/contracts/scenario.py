@@ -17,14 +17,16 @@ registry).
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-import eth_abi
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_tester.exceptions import TransactionFailed
-from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -76,13 +78,13 @@ class Submission:
 def commitment(round_id: int, account: str, update_hash: bytes, proof_hash: bytes,
                salt: bytes) -> bytes:
     """keccak256(abi.encode(round, participant, updateHash, proofHash, salt)), as the registry."""
-    return keccak(eth_abi.encode(["uint64", "address", "bytes32", "bytes32", "bytes32"],
+    return keccak(abi_encode(["uint64", "address", "bytes32", "bytes32", "bytes32"],
                                  [round_id, account, update_hash, proof_hash, salt]))
 
 
 def reward_leaf(account: str, round_id: int, amount: int) -> bytes:
     """StandardMerkleTree leaf of (address, uint64, uint256): double keccak of abi.encode."""
-    return keccak(keccak(eth_abi.encode(["address", "uint64", "uint256"],
+    return keccak(keccak(abi_encode(["address", "uint64", "uint256"],
                                         [account, round_id, amount])))
 
 
@@ -111,6 +113,7 @@ class ErrorDecoder:
         for abi in abis:
             for entry in abi:
                 if entry["type"] == "error":
+                    entry = cast(Any, entry)
                     self._errors[function_abi_to_4byte_selector(entry)] = (
                         entry["name"], list(get_abi_input_types(entry)))
 
@@ -118,7 +121,7 @@ class ErrorDecoder:
         if len(data) < 4 or data[:4] not in self._errors:
             raise AssertionError(f"revert data 0x{data.hex()} is not a known custom error")
         name, types = self._errors[data[:4]]
-        values = eth_abi.decode(types, data[4:])
+        values = abi_decode(types, data[4:])
         return name, tuple(
             to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
         )
@@ -157,8 +160,9 @@ class Chain:
     def __init__(self) -> None:
         self.w3 = Web3(EthereumTesterProvider())
         self.tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
-        a = self.w3.eth.accounts
-        self.actors = Actors(*a[:8])
+        a: list[str] = list(self.w3.eth.accounts)
+        self.actors = Actors(admin=a[0], aggregator=a[1], auditor=a[2], alice=a[3], bob=a[4],
+                             carol=a[5], dave=a[6], outsider=a[7])
         token_artifact = load_artifact("RewardToken")
         registry_artifact = load_artifact("TrainingRegistry")
         self.errors = ErrorDecoder(token_artifact.abi_list(), registry_artifact.abi_list())
@@ -180,7 +184,7 @@ class Chain:
         tx_hash = factory.constructor(*args).transact({"from": self.actors.admin, "gas": GAS})
         receipt = self.w3.eth.get_transaction_receipt(tx_hash)
         assert receipt["status"] == 1
-        return self.w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+        return cast(Contract, self.w3.eth.contract(address=receipt["contractAddress"], abi=abi))
 
     def deploy(self, name: str, *args: Any) -> tuple[Contract, TxReceipt]:
         """Deploy another instance of artifact `name`; returns the contract and its receipt."""
@@ -189,7 +193,8 @@ class Chain:
         tx_hash = factory.constructor(*args).transact({"from": self.actors.admin, "gas": GAS})
         receipt = self.w3.eth.get_transaction_receipt(tx_hash)
         assert receipt["status"] == 1
-        return self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi_list()), receipt
+        contract = self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi_list())
+        return cast(Contract, contract), receipt
 
     def deploy_revert_of(self, name: str, *args: Any) -> tuple[str, tuple[Any, ...]]:
         """The custom error deploying artifact `name` with `args` reverts with."""

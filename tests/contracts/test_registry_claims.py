@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from web3.contract.contract import ContractFunction
 
 from ledger.merkle import StandardMerkleTree
 from tests.contracts.scenario import (
@@ -25,7 +26,7 @@ LEAF_TYPES = ["address", "uint64", "uint256"]
 
 
 def _claim(chain: Chain, account: str, amount: int | None = None, proof: list[bytes] | None = None,
-           round_id: int = 0):  # type: ignore[no-untyped-def]
+           round_id: int = 0) -> ContractFunction:
     return chain.registry.functions.claim(
         round_id, account, chain.tree_amounts[account] if amount is None else amount,
         chain.proof_for(account) if proof is None else proof)

@@ -3,8 +3,10 @@ treasury, and that every one of them is refused to anyone but DEFAULT_ADMIN_ROLE
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3.logs import DISCARD
 
 from tests.contracts.scenario import (
@@ -84,7 +86,7 @@ def test_supports_its_interface_and_access_control(deployed: Chain) -> None:
     assert supports(bytes.fromhex("ffffffff")).call() is False
 
 
-def _abi_type(entry: dict) -> str:  # type: ignore[type-arg]
+def _abi_type(entry: Any) -> str:
     if entry["type"].startswith("tuple"):
         inner = ",".join(_abi_type(c) for c in entry["components"])
         return f"({inner}){entry['type'][5:]}"

@@ -3,12 +3,15 @@ the commit-reveal binding, and every refusal with its exact error."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.contracts.scenario import (
+    CHALLENGE_WINDOW,
     MODEL0_CID,
     MODEL0_HASH,
     MODEL1_CID,
@@ -20,7 +23,6 @@ from tests.contracts.scenario import (
     ROUND_STATUS,
     TASK_HASH,
     TOKEN,
-    CHALLENGE_WINDOW,
     Chain,
     commitment,
     submission_of,
@@ -338,7 +340,8 @@ def test_reveal_with_a_value_other_than_committed_is_refused(committed: Chain, f
     committed.travel_to_next(committed.commit_deadline + 1)
 
     # Execute
-    error = committed.revert_of(committed.reveal_fn(alice, **{field: keccak(b"forged")}), alice)
+    forged: dict[str, Any] = {field: keccak(b"forged")}
+    error = committed.revert_of(committed.reveal_fn(alice, **forged), alice)
 
     # Assert
     assert error == ("RegistryCommitmentMismatch", (0, alice))

@@ -63,7 +63,7 @@ ROUND_INFO_FIELDS = [
 
 def _type(entry: dict[str, Any]) -> str:
     if entry["type"].startswith("tuple"):
-        return "(" + ",".join(_type(c) for c in entry["components"]) + ")" + entry["type"][5:]
+        return "(" + ",".join(_type(c) for c in entry["components"]) + ")" + str(entry["type"][5:])
     return str(entry["type"])
 
 
@@ -201,7 +201,8 @@ def test_unknown_artifact_is_a_config_error_listing_known_ones(name: str) -> Non
 
 
 def _valid_document() -> dict[str, Any]:
-    return json.loads(artifact_to_json(load_artifact("RewardToken")))
+    document: dict[str, Any] = json.loads(artifact_to_json(load_artifact("RewardToken")))
+    return document
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ledger.contracts.artifacts import artifact_names, artifact_to_json, load_artifact
 from ledger.contracts.compiler import (
