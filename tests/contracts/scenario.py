@@ -166,10 +166,10 @@ class Chain:
         token_artifact = load_artifact("RewardToken")
         registry_artifact = load_artifact("TrainingRegistry")
         self.errors = ErrorDecoder(token_artifact.abi_list(), registry_artifact.abi_list())
-        self.token = self._deploy(token_artifact.abi_list(), token_artifact.bytecode,
-                                  self.actors.admin)
-        self.registry = self._deploy(registry_artifact.abi_list(), registry_artifact.bytecode,
-                                     self.actors.admin, self.token.address, PARAMS)
+        self.token = self.deploy_code(token_artifact.abi_list(), token_artifact.bytecode,
+                                      self.actors.admin)
+        self.registry = self.deploy_code(registry_artifact.abi_list(), registry_artifact.bytecode,
+                                         self.actors.admin, self.token.address, PARAMS)
         self.minter_role = self.token.functions.MINTER_ROLE().call()
         self.aggregator_role = self.registry.functions.AGGREGATOR_ROLE().call()
         self.auditor_role = self.registry.functions.AUDITOR_ROLE().call()
@@ -179,7 +179,8 @@ class Chain:
 
     # -- transactions ---------------------------------------------------------------------------
 
-    def _deploy(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> Contract:
+    def deploy_code(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> Contract:
+        """Deploy `bytecode` with constructor `args` from the admin; the contract at its address."""
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
         tx_hash = factory.constructor(*args).transact({"from": self.actors.admin, "gas": GAS})
         receipt = self.w3.eth.get_transaction_receipt(tx_hash)
