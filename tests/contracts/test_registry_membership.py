@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.contracts.scenario import MIN_STAKE, TOKEN, Chain
 
 
@@ -108,3 +110,16 @@ def test_register_refuses_a_stake_beyond_uint128(members: Chain) -> None:
 
     # Assert
     assert error == ("SafeCastOverflowedUintDowncast", (128, 2**128))
+
+
+@pytest.mark.parametrize("round_id", [0, 1, 254, 255, 509, 510, 2**64 - 1])
+def test_registration_prepays_claims_storage_without_marking_any_round(members: Chain,
+                                                                       round_id: int) -> None:
+    # Prepare: register wrote the pre-paid marker into alice's first claims word
+    alice = members.actors.alice
+
+    # Execute
+    claimed = members.registry.functions.isClaimed(round_id, alice).call()
+
+    # Assert
+    assert claimed is False
