@@ -55,12 +55,12 @@ MINIMUM_VERSION: Final = (0, 4, 23)
 UPLOAD_PIECE: Final = 4 * CHUNK_SIZE
 ADD_OPTIONS: Final = {"cid_version": 1, "raw_leaves": True, "chunker": f"size-{CHUNK_SIZE}"}
 
-# ipfshttpclient 0.7.0 passes urllib3's removed `strict=` argument; urllib3 2 only warns.
+STRICT_WARNING: Final = "The 'strict' parameter is no longer needed"
+# ipfshttpclient 0.7.0 passes urllib3's removed `strict=` argument on every request; urllib3 2
+# only warns. Harmless, and filtered exactly (pytest resets filters per test: the test modules
+# that reach a daemon filter it themselves).
 warnings.filterwarnings(
-    "ignore",
-    message="The 'strict' parameter is no longer needed",
-    category=FutureWarning,
-    module="urllib3.poolmanager",
+    "ignore", message=STRICT_WARNING, category=FutureWarning, module="urllib3.poolmanager"
 )
 
 

@@ -11,6 +11,10 @@ from fedledger.cli.store import app, cid_command
 from ledger.store.builder import CHUNK_SIZE, compute_cid
 from ledger.store.disk import DiskStore
 
+# ipfshttpclient 0.7.0 passes urllib3 2 a removed `strict=` argument; harmless, filtered here
+# as DaemonStore filters it outside pytest.
+pytestmark = pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning")
+
 HELLO_V1 = "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
 
 runner = CliRunner()

@@ -104,9 +104,9 @@ class FakeDaemon:
             _json(request, {"Key": arg, "Size": len(block)})
         elif command == "block/put":
             data = _multipart_file(request, body)
-            cid = Cid.v1(0x55, hashlib.sha256(data).digest())
-            self.backing.put_block(cid, data)
-            _json(request, {"Key": str(cid), "Size": len(data)})
+            block_cid = Cid.v1(0x55, hashlib.sha256(data).digest())
+            self.backing.put_block(block_cid, data)
+            _json(request, {"Key": str(block_cid), "Size": len(data)})
         elif command == "add":
             data = _multipart_file(request, body)
             only_hash = query.get("only-hash", ["false"])[0] == "true"

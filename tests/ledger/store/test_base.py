@@ -18,6 +18,8 @@ from ledger.store.errors import ContentNotFound, ContentTooLarge, IntegrityError
 
 from .content import content
 
+# ipfshttpclient 0.7.0 passes urllib3 2 a removed `strict=` argument; harmless, filtered here
+# as DaemonStore filters it outside pytest.
 pytestmark = pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning")
 
 

@@ -13,6 +13,8 @@ from ledger.store.factory import DEFAULT_SPEC, default_spec, is_daemon_spec, ope
 
 from .fake_daemon import FakeDaemon
 
+# ipfshttpclient 0.7.0 passes urllib3 2 a removed `strict=` argument; harmless, filtered here
+# as DaemonStore filters it outside pytest.
 pytestmark = pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning")
 
 
