@@ -14,6 +14,12 @@ from __future__ import annotations
 import torch
 
 _GRAM_COLUMNS = 1 << 16
+_F64_ELEMENTS = 1 << 20  # float64 copies of a chunk stay around 8 MiB
+
+
+def _f64_step(n: int) -> int:
+    """Columns per float64 chunk: bounded memory whatever N is."""
+    return max(1024, _F64_ELEMENTS // max(n, 1))
 
 
 def gram_matrix(
@@ -36,13 +42,14 @@ def gram_matrix(
     n, d = updates.shape
     size = n + (1 if reference is not None else 0)
     gram = torch.zeros((size, size), dtype=torch.float64)
-    for start in range(0, d, _GRAM_COLUMNS):
-        block = updates[:, start : start + _GRAM_COLUMNS]
+    step = _f64_step(n) if exact_products else _GRAM_COLUMNS
+    for start in range(0, d, step):
+        block = updates[:, start : start + step]
         if exact_products:
             block = block.to(torch.float64)
         gram[:n, :n] += (block @ block.T).to(torch.float64)
         if reference is not None:
-            ref = reference[start : start + _GRAM_COLUMNS].to(block.dtype)
+            ref = reference[start : start + step].to(block.dtype)
             cross = (block @ ref).to(torch.float64)
             gram[:n, n] += cross
             gram[n, :n] += cross
@@ -68,8 +75,9 @@ def row_norms(updates: torch.Tensor) -> torch.Tensor:
     """Float64 L2 norm of every row, accumulated over column chunks."""
     n, d = updates.shape
     squares = torch.zeros(n, dtype=torch.float64)
-    for start in range(0, d, _GRAM_COLUMNS):
-        block = updates[:, start : start + _GRAM_COLUMNS].to(torch.float64)
+    step = _f64_step(n)
+    for start in range(0, d, step):
+        block = updates[:, start : start + step].to(torch.float64)
         squares += (block * block).sum(dim=1)
     return squares.sqrt()
 
@@ -78,7 +86,8 @@ def dots_with(updates: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
     """Float64 dot product of every row with ``vector``, accumulated over chunks."""
     n, d = updates.shape
     dots = torch.zeros(n, dtype=torch.float64)
-    for start in range(0, d, _GRAM_COLUMNS):
-        block = updates[:, start : start + _GRAM_COLUMNS].to(torch.float64)
-        dots += block @ vector[start : start + _GRAM_COLUMNS].to(torch.float64)
+    step = _f64_step(n)
+    for start in range(0, d, step):
+        block = updates[:, start : start + step].to(torch.float64)
+        dots += block @ vector[start : start + step].to(torch.float64)
     return dots

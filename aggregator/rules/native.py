@@ -31,7 +31,18 @@ from aggregator.fixedpoint import FixedPointGrid, FixedPointRangeError
 from ledger.errors import ConfigError
 
 _SOURCE = Path(__file__).with_name("native_kernels.c")
-_FLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-ffp-contract=off", "-std=c11"]
+# -ffp-contract=off and no -ffast-math keep IEEE results; -fno-trapping-math only lets
+# the compiler turn float compares into vector selects.
+_FLAGS = [
+    "-O3",
+    "-march=native",
+    "-fopenmp",
+    "-fPIC",
+    "-shared",
+    "-ffp-contract=off",
+    "-fno-trapping-math",
+    "-std=c11",
+]
 MAX_ROWS = 4096
 
 _lib: ctypes.CDLL | None = None

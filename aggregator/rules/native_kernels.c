@@ -26,10 +26,12 @@
 
 #define LANES 16
 #define BLOCK 2048
-#define GROUP 256 /* columns per cache block in the order-statistic kernels */
+#define BLOCK_BYTES (128 * 1024) /* cache block of the order-statistic kernels (in L2) */
 
 static const double MAGIC = 6755399441055744.0; /* 1.5 * 2^52 */
 static const int64_t MAGIC_BITS = 0x4338000000000000LL;
+#define TWO52 ((int64_t)1 << 52)
+#define TWO50 ((int64_t)1 << 50)
 
 static inline int64_t quantize(float x, double scale) {
     double v = (double)x * scale + MAGIC;
@@ -40,13 +42,47 @@ static inline int64_t quantize(float x, double scale) {
 
 static inline float dequantize(int64_t q, float resolution) { return (float)q * resolution; }
 
-/* round_half_even(a / b) for b > 0 */
+/* round_half_even(a / b) for b > 0. When |a| < 2^52 and b < 2^50 the quotient is
+ * estimated in double (off by at most one, then corrected with the exact remainder,
+ * all integers below 2^53): a hardware integer division costs ten times more. */
 static inline int64_t div_round(int64_t a, int64_t b) {
+    if (a > -TWO52 && a < TWO52 && b < TWO50) {
+        const double ad = (double)a, bd = (double)b;
+        double q = floor(ad / bd);
+        double r = ad - q * bd;
+        if (r < 0) { q -= 1; r += bd; }
+        if (r >= bd) { q += 1; r -= bd; }
+        const int64_t qi = (int64_t)q;
+        const double twice = 2 * r;
+        return qi + ((twice > bd) || (twice == bd && (qi & 1)));
+    }
     int64_t q = a / b, r = a % b;
     if (r < 0) { q -= 1; r += b; }
     int64_t twice = 2 * r;
     if (twice > b || (twice == b && (q & 1))) q += 1;
     return q;
+}
+
+/* div_round for a block of integer-valued doubles (|a| < 2^52, b < 2^50), written
+ * branch-free so it vectorises; (float)q of an exact integer q equals the int64 ->
+ * float32 conversion (one rounding of the same value). */
+static void div_round_block(const double *acc, int64_t width, double bd, float resolution,
+                            float *out) {
+    for (int64_t c = 0; c < width; c++) {
+        const double a = acc[c];
+        double q = floor(a / bd);
+        double r = a - q * bd;
+        const double neg = (double)(r < 0);
+        q -= neg;
+        r += neg * bd;
+        const double over = (double)(r >= bd);
+        q += over;
+        r -= over * bd;
+        const double twice = 2 * r;
+        const double odd = (double)(floor(q * 0.5) != q * 0.5);
+        q += (double)(twice > bd) + (double)(twice == bd) * odd;
+        out[c] = (float)q * resolution;
+    }
 }
 
 static void report_bad(int64_t *bad_row, int64_t row) {
@@ -70,7 +106,7 @@ static inline uint32_t max_abs_bits(const float *p, int64_t width) {
 
 /* ------------------------------------------------------------------ weighted mean */
 /* Per block of columns: pass 1 checks the range and finds the block's largest |q|;
- * pass 2 (from cache) accumulates sum_i w_i q_i. When sum_i w_i * max|q| < 2^53 every
+ * pass 2 (from cache) accumulates sum_i w_i q_i. When sum_i w_i * max|q| < 2^52 every
  * product and partial sum is an integer below 2^53, so a double FMA accumulator is
  * exact (and vectorises); otherwise the block uses int64 accumulators. Both give the
  * same integers. */
@@ -100,7 +136,7 @@ int fl_weighted_mean(const float *X, int64_t ld, const int64_t *rows, int64_t n,
         float fmax;
         memcpy(&fmax, &block_max, sizeof fmax);
         const double qmax = (double)quantize(fmax, scale);
-        if (total_weight * qmax < 9007199254740992.0) { /* 2^53: exact in double */
+        if (total_weight * qmax < 4503599627370496.0) { /* 2^52: exact in double */
             double acc[BLOCK];
             for (int64_t c = 0; c < width; c++) acc[c] = 0.0;
             for (int64_t i = 0; i < n; i++) {
@@ -111,8 +147,7 @@ int fl_weighted_mean(const float *X, int64_t ld, const int64_t *rows, int64_t n,
                     acc[c] += w * v;
                 }
             }
-            for (int64_t c = 0; c < width; c++)
-                out[j0 + c] = dequantize(div_round((int64_t)acc[c], denom), resolution);
+            div_round_block(acc, width, (double)denom, resolution, out + j0);
         } else {
             int64_t acc[BLOCK];
             memset(acc, 0, sizeof acc);
@@ -170,7 +205,7 @@ static int prune_network(comparator *net, int count, int n, int first, int last)
 /* Values are finite here (checked on load), so min/max need no NaN rule. */
 static inline void run_network(float *v, const comparator *net, int count) {
     for (int c = 0; c < count; c++) {
-        float *a = v + (int64_t)net[c].lo * GROUP, *b = v + (int64_t)net[c].hi * GROUP;
+        float *a = v + (int64_t)net[c].lo * LANES, *b = v + (int64_t)net[c].hi * LANES;
 #if defined(__AVX__)
         for (int l = 0; l < LANES; l += 8) {
             const __m256 x = _mm256_loadu_ps(a + l), y = _mm256_loadu_ps(b + l);
@@ -187,16 +222,18 @@ static inline void run_network(float *v, const comparator *net, int count) {
     }
 }
 
-/* Copy columns [j, j + width) of every row into buf[i][0 .. GROUP) (contiguous reads the
- * prefetcher follows), zero-padding past d; returns the first bad row or -1. */
-static inline int64_t load_block(float *buf, const float *X, int64_t ld, const int64_t *rows,
-                                 int64_t n, int64_t j, int64_t width, uint32_t limit) {
+/* Copy columns [j, j + width) of every row into the block buffer (contiguous reads the
+ * prefetcher follows), zero-padding past d; returns the first bad row or -1. Row i
+ * starts at buf + i * group. */
+static inline int64_t load_block(float *buf, int64_t group, const float *X, int64_t ld,
+                                 const int64_t *rows, int64_t n, int64_t j, int64_t width,
+                                 uint32_t limit) {
     for (int64_t i = 0; i < n; i++) {
         const float *p = X + rows[i] * ld + j;
-        float *dst = buf + i * GROUP;
+        float *dst = buf + i * group;
         if (max_abs_bits(p, width) > limit) return i;
         memcpy(dst, p, sizeof(float) * (size_t)width);
-        for (int64_t c = width; c < GROUP; c++) dst[c] = 0.0f;
+        for (int64_t c = width; c < group; c++) dst[c] = 0.0f;
     }
     return -1;
 }
@@ -212,37 +249,54 @@ static int order_statistic(const float *X, int64_t ld, const int64_t *rows, int6
     int count = build_network((int)n, net);
     if (mode == MODE_MEDIAN) count = prune_network(net, count, (int)n, (int)((n - 1) / 2), (int)(n / 2));
     else if (mode == MODE_TRIMMED) count = prune_network(net, count, (int)n, (int)param, (int)(n - 1 - param));
-    const int64_t blocks = (d + GROUP - 1) / GROUP;
+    int64_t group = (BLOCK_BYTES / (int64_t)sizeof(float) / n) / LANES * LANES;
+    if (group < LANES) group = LANES;
+    const int64_t blocks = (d + group - 1) / group;
+    /* sums of up to n grid values stay below 2^52: exact in double, vectorised division */
+    const int small_sums = (double)n * (double)quantize(max_abs, scale) < 4503599627370496.0;
     uint32_t limit;
     memcpy(&limit, &max_abs, sizeof limit);
     *bad_row = -1;
 #pragma omp parallel num_threads(nthreads)
     {
-        float *buf = malloc(sizeof(float) * GROUP * (size_t)n);
+        float *buf = malloc(sizeof(float) * (size_t)group * (size_t)n);
+        float *v = malloc(sizeof(float) * LANES * (size_t)n); /* wire i, lane l: v[i * LANES + l] */
         int64_t (*s)[LANES] = malloc(sizeof(int64_t) * LANES * (size_t)n);
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; blk++) {
-            const int64_t j0 = blk * GROUP;
-            const int64_t bwidth = (d - j0) < GROUP ? (d - j0) : GROUP;
-            const int64_t bad = load_block(buf, X, ld, rows, n, j0, bwidth, limit);
+            const int64_t j0 = blk * group;
+            const int64_t bwidth = (d - j0) < group ? (d - j0) : group;
+            const int64_t bad = load_block(buf, group, X, ld, rows, n, j0, bwidth, limit);
             if (bad >= 0) { report_bad(bad_row, bad); continue; }
             for (int64_t g = 0; g * LANES < bwidth; g++) {
-                float *v = buf + g * LANES; /* wire i, lane l at v[i * GROUP + l] */
+                for (int64_t i = 0; i < n; i++) /* into L1: the network touches each wire often */
+                    memcpy(v + i * LANES, buf + i * group + g * LANES, sizeof(float) * LANES);
                 run_network(v, net, count);
-                int64_t res[LANES];
+                float resf[LANES];
                 if (mode == MODE_MEDIAN) {
                     const int64_t lo = (n - 1) / 2, hi = n / 2;
-                    for (int l = 0; l < LANES; l++)
-                        res[l] = div_round(quantize(v[lo * GROUP + l], scale) + quantize(v[hi * GROUP + l], scale), 2);
+                    for (int l = 0; l < LANES; l++) {
+                        /* round_half_even((a + b) / 2) with a shift: floor, then the odd case */
+                        const int64_t sum = quantize(v[lo * LANES + l], scale) + quantize(v[hi * LANES + l], scale);
+                        const int64_t half = sum >> 1; /* arithmetic shift: floor division */
+                        resf[l] = dequantize(half + ((sum & 1) & (half & 1)), resolution);
+                    }
+                } else if (mode == MODE_TRIMMED && small_sums) {
+                    double acc[LANES] = {0};
+                    for (int64_t i = param; i < n - param; i++)
+                        for (int l = 0; l < LANES; l++)
+                            acc[l] += ((double)v[i * LANES + l] * scale + MAGIC) - MAGIC;
+                    div_round_block(acc, LANES, (double)(n - 2 * param), resolution, resf);
                 } else if (mode == MODE_TRIMMED) {
                     int64_t acc[LANES] = {0};
                     for (int64_t i = param; i < n - param; i++)
-                        for (int l = 0; l < LANES; l++) acc[l] += quantize(v[i * GROUP + l], scale);
-                    for (int l = 0; l < LANES; l++) res[l] = div_round(acc[l], n - 2 * param);
+                        for (int l = 0; l < LANES; l++) acc[l] += quantize(v[i * LANES + l], scale);
+                    for (int l = 0; l < LANES; l++) resf[l] = dequantize(div_round(acc[l], n - 2 * param), resolution);
                 } else { /* Bulyan: mean of the beta values closest to the median */
                     const int64_t beta = param;
+                    double acc[LANES];
                     for (int64_t i = 0; i < n; i++)
-                        for (int l = 0; l < LANES; l++) s[i][l] = quantize(v[i * GROUP + l], scale);
+                        for (int l = 0; l < LANES; l++) s[i][l] = quantize(v[i * LANES + l], scale);
                     for (int l = 0; l < LANES; l++) {
                         const int64_t m2 = s[(n - 1) / 2][l] + s[n / 2][l];
                         int64_t start = 0;
@@ -251,17 +305,20 @@ static int order_statistic(const float *X, int64_t ld, const int64_t *rows, int6
                             const int64_t da = llabs(2 * a - m2), db = llabs(2 * b - m2);
                             start += (db < da) || (a == b && 2 * a < m2);
                         }
-                        int64_t acc = 0;
-                        for (int64_t k = start; k < start + beta; k++) acc += s[k][l];
-                        res[l] = div_round(acc, beta);
+                        int64_t sum = 0;
+                        for (int64_t k = start; k < start + beta; k++) sum += s[k][l];
+                        if (small_sums) acc[l] = (double)sum;
+                        else resf[l] = dequantize(div_round(sum, beta), resolution);
                     }
+                    if (small_sums) div_round_block(acc, LANES, (double)beta, resolution, resf);
                 }
                 const int64_t j = j0 + g * LANES;
                 const int64_t width = (d - j) < LANES ? (d - j) : LANES;
-                for (int64_t l = 0; l < width; l++) out[j + l] = dequantize(res[l], resolution);
+                memcpy(out + j, resf, sizeof(float) * (size_t)width);
             }
         }
         free(buf);
+        free(v);
         free(s);
     }
     free(net);
