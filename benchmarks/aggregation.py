@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,37 +77,42 @@ def _rss() -> int:
         return int(fh.read().split()[1]) * PAGE
 
 
-def timed(fn: Callable[[], object], repeats: int) -> tuple[float, int]:
-    """Median wall time over ``repeats`` calls and the peak extra RSS seen."""
+def timed(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time over ``repeats`` calls (nothing else running in this process)."""
     times: list[float] = []
-    peak = 0
     for _ in range(repeats):
-        base = _rss()
-        top = [base]
-        stop = threading.Event()
-
-        def sample(stop: threading.Event = stop, top: list[int] = top) -> None:
-            while not stop.is_set():
-                top[0] = max(top[0], _rss())
-                stop.wait(0.002)
-
-        watcher = threading.Thread(target=sample, daemon=True)
-        watcher.start()
         start = time.perf_counter()
         out = fn()
-        elapsed = time.perf_counter() - start
-        stop.set()
-        watcher.join()
+        times.append(time.perf_counter() - start)
         del out
-        times.append(elapsed)
-        peak = max(peak, top[0] - base)
-    return statistics.median(times), peak
+    return statistics.median(times)
+
+
+def peak_extra_memory(fn: Callable[[], object]) -> int:
+    """Peak resident memory above the starting point during one call (sampled every 2 ms,
+    in a separate run so the sampling thread does not disturb the timings)."""
+    base = _rss()
+    top = [base]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            top[0] = max(top[0], _rss())
+            stop.wait(0.002)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    out = fn()
+    stop.set()
+    watcher.join()
+    top[0] = max(top[0], _rss())
+    del out
+    return top[0] - base
 
 
 def read_rate(x: torch.Tensor, repeats: int) -> float:
     """Bytes per second reading ``x`` once (a full reduction over it)."""
-    seconds, _ = timed(lambda: x.sum(), max(3, repeats))
-    return x.numel() * 4 / seconds
+    return x.numel() * 4 / timed(lambda: x.sum(), max(5, repeats))
 
 
 def matmul_rate(repeats: int, size: int = 2048) -> float:
@@ -114,8 +120,7 @@ def matmul_rate(repeats: int, size: int = 2048) -> float:
     a = torch.randn(size, size)
     b = torch.randn(size, size)
     a @ b
-    seconds, _ = timed(lambda: a @ b, max(3, repeats))
-    return 2 * size**3 / seconds
+    return 2 * size**3 / timed(lambda: a @ b, max(5, repeats))
 
 
 # ------------------------------------------------------------------- Flower
@@ -287,10 +292,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 rule.aggregate(
                     x[:, :64].contiguous(), samples, reference=None if ref is None else ref[:64]
                 )
-                ours_s, peak = timed(
-                    lambda rule=rule, x=x, s=samples, ref=ref: rule.aggregate(x, s, reference=ref),  # type: ignore[misc]
-                    args.repeats,
-                )
+                call = partial(rule.aggregate, x, samples, reference=ref)
+                ours_s = timed(call, args.repeats)
+                peak = peak_extra_memory(call)
                 row = Row(
                     rule=name, n=n, d=d, params=params, ours_s=ours_s, ours_peak_extra_bytes=peak,
                     stacked_bytes=x.numel() * 4, read_floor_s=read_s,
@@ -307,10 +311,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         row.flower_s[variant] = None
                         row.flower_skipped[variant] = f"predicted {predicted:.0f} s > budget"
                         continue
-                    first, _ = timed(fn, 1)
+                    first = timed(fn, 1)
                     flower_rate[key] = first / (n * d)
                     reps = 1 if first > args.flower_budget / 3 else args.repeats
-                    row.flower_s[variant] = first if reps == 1 else timed(fn, reps)[0]
+                    row.flower_s[variant] = first if reps == 1 else timed(fn, reps)
                 rows.append(row)
                 progress.advance(task)
             del x
@@ -401,7 +405,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-elements", type=float, default=1e10, help="skip sizes with N*d above this"
     )
     parser.add_argument("--rules", nargs="+", default=RULES, choices=RULES)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--flower-budget", type=float, default=60.0, help="seconds per Flower call")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")

@@ -105,11 +105,11 @@ static inline uint32_t max_abs_bits(const float *p, int64_t width) {
 }
 
 /* ------------------------------------------------------------------ weighted mean */
-/* Per block of columns: pass 1 checks the range and finds the block's largest |q|;
- * pass 2 (from cache) accumulates sum_i w_i q_i. When sum_i w_i * max|q| < 2^52 every
- * product and partial sum is an integer below 2^53, so a double FMA accumulator is
- * exact (and vectorises); otherwise the block uses int64 accumulators. Both give the
- * same integers. */
+/* One pass per block of columns: every row is range-checked (on its IEEE bits) while
+ * sum_i w_i q_i accumulates in double. When the block's sum_i w_i * max|q| < 2^52,
+ * every product and partial sum is an integer below 2^52, so that accumulator is
+ * exact; otherwise (large weights or values) the block is redone with int64
+ * accumulators. Both give the same integers. */
 int fl_weighted_mean(const float *X, int64_t ld, const int64_t *rows, int64_t n, int64_t d,
                      const int64_t *weights, int64_t denom, int frac_bits, float max_abs,
                      float *out, int nthreads, int64_t *bad_row) {
@@ -125,40 +125,40 @@ int fl_weighted_mean(const float *X, int64_t ld, const int64_t *rows, int64_t n,
     for (int64_t blk = 0; blk < nblocks; blk++) {
         const int64_t j0 = blk * BLOCK;
         const int64_t width = (d - j0) < BLOCK ? (d - j0) : BLOCK;
+        double acc[BLOCK];
         uint32_t block_max = 0;
         int bad = 0;
+        for (int64_t c = 0; c < width; c++) acc[c] = 0.0;
         for (int64_t i = 0; i < n; i++) {
-            const uint32_t m = max_abs_bits(X + rows[i] * ld + j0, width);
+            const float *p = X + rows[i] * ld + j0;
+            const double w = (double)weights[i];
+            uint32_t m = 0;
+            for (int64_t c = 0; c < width; c++) {
+                uint32_t b;
+                memcpy(&b, p + c, sizeof b);
+                b &= 0x7fffffffu;
+                m = b > m ? b : m;
+                acc[c] += w * (((double)p[c] * scale + MAGIC) - MAGIC); /* round half even */
+            }
             if (m > limit) { report_bad(bad_row, i); bad = 1; }
             block_max = m > block_max ? m : block_max;
         }
         if (bad) continue;
         float fmax;
         memcpy(&fmax, &block_max, sizeof fmax);
-        const double qmax = (double)quantize(fmax, scale);
-        if (total_weight * qmax < 4503599627370496.0) { /* 2^52: exact in double */
-            double acc[BLOCK];
-            for (int64_t c = 0; c < width; c++) acc[c] = 0.0;
-            for (int64_t i = 0; i < n; i++) {
-                const float *p = X + rows[i] * ld + j0;
-                const double w = (double)weights[i];
-                for (int64_t c = 0; c < width; c++) {
-                    const double v = ((double)p[c] * scale + MAGIC) - MAGIC; /* round half even */
-                    acc[c] += w * v;
-                }
-            }
+        if (total_weight * (double)quantize(fmax, scale) < 4503599627370496.0) { /* 2^52 */
             div_round_block(acc, width, (double)denom, resolution, out + j0);
-        } else {
-            int64_t acc[BLOCK];
-            memset(acc, 0, sizeof acc);
-            for (int64_t i = 0; i < n; i++) {
-                const float *p = X + rows[i] * ld + j0;
-                const int64_t w = weights[i];
-                for (int64_t c = 0; c < width; c++) acc[c] += w * quantize(p[c], scale);
-            }
-            for (int64_t c = 0; c < width; c++)
-                out[j0 + c] = dequantize(div_round(acc[c], denom), resolution);
+            continue;
         }
+        int64_t iacc[BLOCK];
+        memset(iacc, 0, sizeof iacc);
+        for (int64_t i = 0; i < n; i++) {
+            const float *p = X + rows[i] * ld + j0;
+            const int64_t w = weights[i];
+            for (int64_t c = 0; c < width; c++) iacc[c] += w * quantize(p[c], scale);
+        }
+        for (int64_t c = 0; c < width; c++)
+            out[j0 + c] = dequantize(div_round(iacc[c], denom), resolution);
     }
     return *bad_row >= 0;
 }
