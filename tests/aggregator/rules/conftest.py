@@ -6,17 +6,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
-import torch
 
 from aggregator.fixedpoint import FixedPointGrid
-
-
-def honest_updates(n: int, d: int, seed: int, spread: float = 0.3) -> torch.Tensor:
-    """``n`` float32 updates scattered around one common direction (norm ~ 1)."""
-    gen = torch.Generator().manual_seed(seed)
-    centre = torch.randn(d, generator=gen) / d**0.5
-    noise = torch.randn(n, d, generator=gen) / d**0.5
-    return (centre + spread * noise).to(torch.float32)
 
 
 @pytest.fixture

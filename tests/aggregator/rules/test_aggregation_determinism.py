@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import honest_updates
+from rule_inputs import honest_updates
 
 from aggregator.rules import build_rule
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import honest_updates
+from rule_inputs import honest_updates
 
 from aggregator.rules import AggregationMismatch, Bulyan, build_rule
 from aggregator.rules.base import AggregationInputError, RuleConfigError

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import torch
-from conftest import honest_updates
+from rule_inputs import honest_updates
 
 from aggregator.fixedpoint import FixedPointGrid
 from aggregator.rules import build_rule

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import honest_updates
+from rule_inputs import honest_updates
 
 from aggregator.rules import AggregationMismatch, Krum, MultiKrum, build_rule
 from aggregator.rules.base import AggregationInputError, RuleConfigError
