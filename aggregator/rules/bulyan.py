@@ -49,19 +49,21 @@ def bulyan_sizes(n: int, num_malicious: int) -> tuple[int, int]:
     return theta, theta - 2 * num_malicious
 
 
-def bulyan_selection(distances: torch.Tensor, num_malicious: int, selection: str) -> list[int]:
-    """Rows picked by stage 1, in pick order."""
+def bulyan_selection(
+    distances: torch.Tensor, norms2: torch.Tensor, num_malicious: int, selection: str
+) -> list[int]:
+    """Rows picked by stage 1, in pick order (exact ties go to the smaller norm)."""
     n = distances.shape[0]
     theta, _ = bulyan_sizes(n, num_malicious)
     if selection == "multikrum":
         scores, _ = krum_scores(distances, num_malicious)
-        return select_lowest(scores, theta)
+        return select_lowest(scores, theta, norms2)
     remaining = list(range(n))
     order: list[int] = []
     for _ in range(theta):
         sub = distances[remaining][:, remaining]
         scores, _ = krum_scores(sub, num_malicious)
-        pick = remaining[select_lowest(scores, 1)[0]]
+        pick = remaining[select_lowest(scores, 1, norms2[remaining])[0]]
         order.append(pick)
         remaining.remove(pick)
     return order
@@ -72,7 +74,9 @@ def bulyan(
 ) -> torch.Tensor:
     """The Bulyan aggregate of the rows of ``updates`` on ``grid``."""
     gram = gram_matrix(updates)
-    picked = bulyan_selection(squared_distances(gram), num_malicious, selection)
+    picked = bulyan_selection(
+        squared_distances(gram), torch.diagonal(gram), num_malicious, selection
+    )
     _, beta = bulyan_sizes(updates.shape[0], num_malicious)
     return exact.closest_to_median_mean(exact.GridView(updates, grid), sorted(picked), beta)
 
@@ -112,8 +116,8 @@ class Bulyan(AggregationRule):
 
     def decide(self, batch: Batch) -> Decision:
         theta, beta = bulyan_sizes(batch.n, self.num_malicious)
-        distances, _ = self._geometry(batch)
-        order = bulyan_selection(distances, self.num_malicious, self.selection)
+        distances, norms2 = self._geometry(batch)
+        order = bulyan_selection(distances, norms2, self.num_malicious, self.selection)
         return {
             "rule": self.name,
             "num_malicious": self.num_malicious,

@@ -4,7 +4,9 @@ Krum, Bulyan's selection, the geometric median and FLTrust only need inner produ
 between updates (and a reference), so one Gram pass over the data (N*N*d
 multiply-adds at matrix-multiply speed) feeds them all; after that every decision
 is O(N^2) work on an N x N matrix. Chunks of columns are multiplied in float32 (the
-fast path) and accumulated in float64, which bounds the rounding growth. These numbers
+fast path) and accumulated in float64, which bounds the rounding growth; for few rows
+(<= ``native.GRAM_MAX_ROWS``) a compiled kernel takes the upper triangle from L1-sized
+column blocks instead, since the BLAS product is far from its peak there. These numbers
 only feed *decisions*; the decisions are published rounded and verified within a
 stated tolerance, and the aggregate downstream of them is exact.
 """
@@ -12,6 +14,8 @@ stated tolerance, and the aggregate downstream of them is exact.
 from __future__ import annotations
 
 import torch
+
+from aggregator.rules import native
 
 _GRAM_COLUMNS = 1 << 16
 _F64_ELEMENTS = 1 << 20  # float64 copies of a chunk stay around 8 MiB
@@ -40,6 +44,18 @@ def gram_matrix(
     2**-24 need it, or thread-count noise would flip the last published unit.
     """
     n, d = updates.shape
+    if (
+        reference is None
+        and not exact_products
+        and n <= native.GRAM_MAX_ROWS
+        and updates.is_contiguous()
+        and native.available()
+    ):
+        gram = native.gram_small(updates)  # the BLAS product is slow for few rows
+        if row_factors is not None:
+            factors = row_factors.to(torch.float64)
+            gram = gram * factors.unsqueeze(0) * factors.unsqueeze(1)
+        return gram
     size = n + (1 if reference is not None else 0)
     gram = torch.zeros((size, size), dtype=torch.float64)
     step = _f64_step(n) if exact_products else _GRAM_COLUMNS

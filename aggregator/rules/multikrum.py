@@ -67,16 +67,27 @@ def score_bounds(norms2: torch.Tensor, neighbours: torch.Tensor) -> torch.Tensor
     return SCORE_RTOL * (k * norms2 + norms2[neighbours].sum(dim=1))
 
 
-def select_lowest(scores: torch.Tensor, count: int) -> list[int]:
-    """Indices of the ``count`` lowest scores, ties to the lower index, ascending."""
-    order = torch.sort(scores, stable=True).indices[:count]
-    return sorted(int(i) for i in order)
+def select_lowest(
+    scores: torch.Tensor, count: int, tiebreak: torch.Tensor | None = None
+) -> list[int]:
+    """Indices of the ``count`` lowest scores, ascending.
+
+    Exact ties (mutual nearest neighbours tie whenever a score sums one distance) go
+    to the smaller ``tiebreak`` value (the squared norm: a property of the update, not
+    of its position, so the choice survives a reordering), then to the lower index.
+    """
+    order = torch.arange(scores.shape[0])
+    if tiebreak is not None:
+        order = torch.sort(tiebreak, stable=True).indices
+    order = order[torch.sort(scores[order], stable=True).indices]
+    return sorted(int(i) for i in order[:count])
 
 
 def select_multikrum(updates: torch.Tensor, num_malicious: int, num_selected: int) -> list[int]:
     """Indices of the rows Multi-Krum keeps (ascending)."""
-    scores, _ = krum_scores(squared_distances(gram_matrix(updates)), num_malicious)
-    return select_lowest(scores, num_selected)
+    gram = gram_matrix(updates)
+    scores, _ = krum_scores(squared_distances(gram), num_malicious)
+    return select_lowest(scores, num_selected, torch.diagonal(gram))
 
 
 def check_choice(
@@ -124,7 +135,7 @@ class MultiKrum(AggregationRule):
             "weighted": self.weighted,
         }
 
-    def _scores(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    def _scores(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         gram = gram_matrix(batch.updates, row_factors=batch.row_factors())
         norms2 = torch.diagonal(gram).clone()
         bad = (~torch.isfinite(norms2)).nonzero()
@@ -133,19 +144,19 @@ class MultiKrum(AggregationRule):
                 f"update {int(bad[0, 0])} has a non-finite squared norm (NaN/Inf values)"
             )
         scores, neighbours = krum_scores(squared_distances(gram), self.num_malicious)
-        return scores, score_bounds(norms2, neighbours)
+        return scores, score_bounds(norms2, neighbours), norms2
 
     def decide(self, batch: Batch) -> Decision:
         if self.num_selected > batch.n:
             raise AggregationInputError(
                 f"{self.name}: cannot select {self.num_selected} of {batch.n} updates"
             )
-        scores, _ = self._scores(batch)
+        scores, _, norms2 = self._scores(batch)
         return {
             "rule": self.name,
             "num_malicious": self.num_malicious,
             "num_closest": num_closest(batch.n, self.num_malicious),
-            "selected": select_lowest(scores, self.num_selected),
+            "selected": select_lowest(scores, self.num_selected, norms2),
             "scores": [round_sig(float(s)) for s in scores],
         }
 
@@ -162,7 +173,7 @@ class MultiKrum(AggregationRule):
             raise AggregationMismatch(
                 f"decision selects {len(selected)} updates, rule selects {self.num_selected}"
             )
-        scores, bounds = self._scores(batch)
+        scores, bounds, _ = self._scores(batch)
         published_scores = published.get("scores")
         if not isinstance(published_scores, list) or len(published_scores) != batch.n:
             raise AggregationMismatch(f"decision field 'scores' must list {batch.n} numbers")

@@ -119,6 +119,8 @@ def _build() -> ctypes.CDLL:
         ]
     for name in ("fl_weighted_mean", "fl_median", "fl_trimmed_mean", "fl_closest_to_median_mean"):
         getattr(lib, name).restype = c_int
+    lib.fl_gram_small.argtypes = [f32p, i64, i64, i64, ctypes.POINTER(ctypes.c_double), c_int]
+    lib.fl_gram_small.restype = None
     return lib
 
 
@@ -203,3 +205,23 @@ def closest_to_median_mean(
 ) -> torch.Tensor:
     """Compiled twin of :func:`aggregator.rules.exact.closest_to_median_mean`."""
     return _call(updates, rows, "fl_closest_to_median_mean", beta, grid)
+
+
+#: Up to this many rows the compiled Gram kernel beats the BLAS product here.
+GRAM_MAX_ROWS = 32
+
+
+def gram_small(updates: torch.Tensor) -> torch.Tensor:
+    """Float64 Gram matrix of few rows (float32 products in L1-sized column blocks)."""
+    assert _lib is not None
+    n, d = updates.shape
+    out = torch.zeros((n, n), dtype=torch.float64)
+    _lib.fl_gram_small(
+        _f32(updates),
+        d,
+        n,
+        d,
+        ctypes.cast(out.data_ptr(), ctypes.POINTER(ctypes.c_double)),
+        torch.get_num_threads(),
+    )
+    return out + out.triu(1).T

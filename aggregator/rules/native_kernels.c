@@ -17,6 +17,7 @@
  * Compile without -ffast-math; -ffp-contract=off keeps x * scale + magic unfused.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,4 +340,96 @@ int fl_closest_to_median_mean(const float *X, int64_t ld, const int64_t *rows, i
                               int64_t beta, int frac_bits, float max_abs, float *out, int nthreads,
                               int64_t *bad_row) {
     return order_statistic(X, ld, rows, n, d, MODE_BULYAN, beta, frac_bits, max_abs, out, nthreads, bad_row);
+}
+
+/* ------------------------------------------------------------- Gram, few rows */
+/* Upper triangle of X X^T for few rows (the BLAS product is far from its peak there
+ * and the pass is memory-bound): each block of columns is read once into L1 and every
+ * pair's dot product taken from it in 8 float32 lanes, added into double per block.
+ * Feeds float decisions only (published and verified within tolerance). */
+static inline double lane_sum(const float *acc) {
+    double s = 0;
+    for (int l = 0; l < 8; l++) s += acc[l];
+    return s;
+}
+
+void fl_gram_small(const float *X, int64_t ld, int64_t n, int64_t d, double *G, int nthreads) {
+    int64_t width_max = (24 * 1024 / (int64_t)sizeof(float) / n) / 8 * 8;
+    if (width_max < 64) width_max = 64;
+    const int64_t blocks = (d + width_max - 1) / width_max;
+    if (nthreads < 1) nthreads = 1;
+    /* one partial matrix per thread, summed in thread order afterwards: with the static
+     * schedule the result is reproducible for a given thread count */
+    double *partials = calloc((size_t)(nthreads * n * n), sizeof(double));
+#pragma omp parallel num_threads(nthreads)
+    {
+        double *local = partials + (size_t)omp_get_thread_num() * (size_t)(n * n);
+        float *buf = malloc(sizeof(float) * (size_t)(width_max * n));
+#pragma omp for schedule(static)
+        for (int64_t blk = 0; blk < blocks; blk++) {
+            const int64_t j0 = blk * width_max;
+            const int64_t width = (d - j0) < width_max ? (d - j0) : width_max;
+            const int64_t padded = (width + 7) / 8 * 8;
+            for (int64_t i = 0; i < n; i++) {
+                memcpy(buf + i * width_max, X + i * ld + j0, sizeof(float) * (size_t)width);
+                for (int64_t c = width; c < padded; c++) buf[i * width_max + c] = 0.0f;
+            }
+            for (int64_t i = 0; i < n; i++) {
+                const float *a = buf + i * width_max;
+                int64_t k = i;
+                for (; k + 4 <= n; k += 4) {
+                    const float *b0 = buf + k * width_max, *b1 = b0 + width_max;
+                    const float *b2 = b1 + width_max, *b3 = b2 + width_max;
+                    float s0[8] = {0}, s1[8] = {0}, s2[8] = {0}, s3[8] = {0};
+#if defined(__AVX2__) && defined(__FMA__)
+                    __m256 v0 = _mm256_setzero_ps(), v1 = v0, v2 = v0, v3 = v0;
+                    for (int64_t c = 0; c < padded; c += 8) {
+                        const __m256 x = _mm256_loadu_ps(a + c);
+                        v0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b0 + c), v0);
+                        v1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b1 + c), v1);
+                        v2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b2 + c), v2);
+                        v3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b3 + c), v3);
+                    }
+                    _mm256_storeu_ps(s0, v0);
+                    _mm256_storeu_ps(s1, v1);
+                    _mm256_storeu_ps(s2, v2);
+                    _mm256_storeu_ps(s3, v3);
+#else
+                    for (int64_t c = 0; c < padded; c += 8)
+                        for (int l = 0; l < 8; l++) {
+                            const float x = a[c + l];
+                            s0[l] += x * b0[c + l];
+                            s1[l] += x * b1[c + l];
+                            s2[l] += x * b2[c + l];
+                            s3[l] += x * b3[c + l];
+                        }
+#endif
+                    local[i * n + k] += lane_sum(s0);
+                    local[i * n + k + 1] += lane_sum(s1);
+                    local[i * n + k + 2] += lane_sum(s2);
+                    local[i * n + k + 3] += lane_sum(s3);
+                }
+                for (; k < n; k++) { /* same arithmetic as a tile column: results do not
+                                        * depend on a pair's position (row order) */
+                    const float *b = buf + k * width_max;
+                    float s[8] = {0};
+#if defined(__AVX2__) && defined(__FMA__)
+                    __m256 v = _mm256_setzero_ps();
+                    for (int64_t c = 0; c < padded; c += 8)
+                        v = _mm256_fmadd_ps(_mm256_loadu_ps(a + c), _mm256_loadu_ps(b + c), v);
+                    _mm256_storeu_ps(s, v);
+#else
+                    for (int64_t c = 0; c < padded; c += 8)
+                        for (int l = 0; l < 8; l++) s[l] += a[c + l] * b[c + l];
+#endif
+                    local[i * n + k] += lane_sum(s);
+                }
+            }
+        }
+        free(buf);
+    }
+    memset(G, 0, sizeof(double) * (size_t)(n * n));
+    for (int t = 0; t < nthreads; t++)
+        for (int64_t k = 0; k < n * n; k++) G[k] += partials[(size_t)t * (size_t)(n * n) + k];
+    free(partials);
 }
