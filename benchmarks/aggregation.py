@@ -110,17 +110,27 @@ def peak_extra_memory(fn: Callable[[], object]) -> int:
     return top[0] - base
 
 
+def best_time(fn: Callable[[], object], repeats: int) -> float:
+    """Fastest of ``repeats`` calls: floors are best cases, so noise cannot flatter us."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def read_rate(x: torch.Tensor, repeats: int) -> float:
-    """Bytes per second reading ``x`` once (a full reduction over it)."""
-    return x.numel() * 4 / timed(lambda: x.sum(), max(5, repeats))
+    """Bytes per second reading ``x`` once (a full reduction over it), best of runs."""
+    return x.numel() * 4 / best_time(lambda: x.sum(), max(7, repeats))
 
 
 def matmul_rate(repeats: int, size: int = 2048) -> float:
-    """float32 FLOP/s of a square matrix product."""
+    """float32 FLOP/s of a square matrix product, best of runs."""
     a = torch.randn(size, size)
     b = torch.randn(size, size)
     a @ b
-    return 2 * size**3 / timed(lambda: a @ b, max(5, repeats))
+    return 2 * size**3 / best_time(lambda: a @ b, max(10, repeats))
 
 
 # ------------------------------------------------------------------- Flower
