@@ -69,6 +69,29 @@ def _refuse(sub: RevealedSubmission, code: str, detail: str) -> SubmissionCheck:
     return SubmissionCheck(sub, code, detail)
 
 
+def _fetch_pinned(store: ContentStore, sub: RevealedSubmission, what: str, cid: str,
+                  expected_hash: bytes, max_size: int) -> bytes | SubmissionCheck:
+    """The bytes at `cid` if they also match the reveal's keccak, else the refusal."""
+    try:
+        data = store.get_bytes(cid, max_size=max_size)
+    except InvalidCid as exc:
+        return _refuse(sub, "content.invalid_cid", f"{what} CID {cid!r}: {exc}")
+    except ContentTooLarge as exc:
+        return _refuse(sub, "content.too_large", f"{what} {cid}: {exc}")
+    except ContentNotFound as exc:
+        return _refuse(sub, "content.missing", f"{what} {cid}: {exc}")
+    except IntegrityError as exc:
+        return _refuse(sub, "content.cid_mismatch", f"{what} {cid}: {exc}")
+    except StoreError as exc:
+        return _refuse(sub, "content.unavailable", f"{what} {cid}: {exc}")
+    digest = keccak(data)
+    if digest != expected_hash:
+        return _refuse(sub, f"{what}.hash_mismatch",
+                       f"keccak of {what} {cid} is 0x{digest.hex()}, the reveal says "
+                       f"0x{expected_hash.hex()}")
+    return data
+
+
 def check_submission(
     store: ContentStore,
     sub: RevealedSubmission,
@@ -78,25 +101,10 @@ def check_submission(
     registry: str,
 ) -> SubmissionCheck:
     """Fetch and verify one revealed update and its proof; never raises on bad content."""
-    try:
-        update_bytes = store.get_bytes(sub.update_cid, max_size=max_update_bytes(task))
-    except InvalidCid as exc:
-        return _refuse(sub, "content.invalid_cid", f"update CID {sub.update_cid!r}: {exc}")
-    except ContentTooLarge as exc:
-        return _refuse(sub, "content.too_large", f"update {sub.update_cid}: {exc}")
-    except ContentNotFound as exc:
-        return _refuse(sub, "content.missing", f"update {sub.update_cid}: {exc}")
-    except IntegrityError as exc:
-        return _refuse(sub, "content.cid_mismatch", f"update {sub.update_cid}: {exc}")
-    except StoreError as exc:
-        return _refuse(sub, "content.unavailable", f"update {sub.update_cid}: {exc}")
-    if keccak(update_bytes) != sub.update_hash:
-        return _refuse(
-            sub,
-            "update.hash_mismatch",
-            f"keccak of update {sub.update_cid} is 0x{keccak(update_bytes).hex()}, "
-            f"the reveal says 0x{sub.update_hash.hex()}",
-        )
+    update_bytes = _fetch_pinned(store, sub, "update", sub.update_cid, sub.update_hash,
+                                 max_update_bytes(task))
+    if isinstance(update_bytes, SubmissionCheck):
+        return update_bytes
     try:
         decoded = decode_update(
             update_bytes,
@@ -109,25 +117,10 @@ def check_submission(
     except FormatError as exc:
         return _refuse(sub, getattr(exc, "code", "format"), str(exc))
 
-    try:
-        proof_bytes = store.get_bytes(sub.proof_cid, max_size=MAX_PROOF_BYTES)
-    except InvalidCid as exc:
-        return _refuse(sub, "content.invalid_cid", f"proof CID {sub.proof_cid!r}: {exc}")
-    except ContentTooLarge as exc:
-        return _refuse(sub, "content.too_large", f"proof {sub.proof_cid}: {exc}")
-    except ContentNotFound as exc:
-        return _refuse(sub, "content.missing", f"proof {sub.proof_cid}: {exc}")
-    except IntegrityError as exc:
-        return _refuse(sub, "content.cid_mismatch", f"proof {sub.proof_cid}: {exc}")
-    except StoreError as exc:
-        return _refuse(sub, "content.unavailable", f"proof {sub.proof_cid}: {exc}")
-    if keccak(proof_bytes) != sub.proof_hash:
-        return _refuse(
-            sub,
-            "proof.hash_mismatch",
-            f"keccak of proof {sub.proof_cid} is 0x{keccak(proof_bytes).hex()}, "
-            f"the reveal says 0x{sub.proof_hash.hex()}",
-        )
+    proof_bytes = _fetch_pinned(store, sub, "proof", sub.proof_cid, sub.proof_hash,
+                                MAX_PROOF_BYTES)
+    if isinstance(proof_bytes, SubmissionCheck):
+        return proof_bytes
     try:
         proof = parse_proof(proof_bytes)
         verify_proof(
