@@ -65,7 +65,9 @@ def test_bootstrap_dev_network_assigns_every_role(network: DevNetwork) -> None:
     assert not registry.participant(network.outsider.address).registered
     assert not network.token.has_role(MINTER_ROLE, network.admin.address)
     registered = registry.events_participant_registered()
-    assert [e.account for e in registered] == [p.address for p in network.participants]
+    # Registrations go out as one batch; anvil may order a batch's transactions by its own
+    # rule within a block, so the check is on who registered, not in which order.
+    assert sorted(e.account for e in registered) == sorted(p.address for p in network.participants)
     assert {e.stake for e in registered} == {network.stake}
 
 
