@@ -20,6 +20,14 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 echo "==> installing Python packages (constraints.txt pins torch==2.13.0 CPU)"
 .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".${extras}"
+if [[ -n "$extras" ]] && ! .venv/bin/python -c "import flwr" 2>/dev/null; then
+  # Flower is the peer the tests compare our rules against. Its 1.41 metadata pins versions
+  # that no longer resolve against this set, yet its aggregation code runs on these
+  # packages, so it goes in without its declared dependencies plus the few it imports.
+  echo "==> installing Flower 1.41 for the equivalence tests"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt --no-deps \
+    flwr==1.41.0 protobuf grpcio cryptography PyYAML pathspec tomli tomli_w iterators
+fi
 
 if command -v npm >/dev/null 2>&1; then
   if [[ ! -d node_modules/solc || ! -d node_modules/@openzeppelin/contracts || package.json -nt node_modules/.package-lock.json ]]; then
