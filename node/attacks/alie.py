@@ -66,9 +66,9 @@ class ALittleIsEnough(UpdateAttack):
         benign = context.checked_benign(layout, self.name)
         z = self.z_for(context)
         out: dict[str, torch.Tensor] = {}
-        for spec in layout:
-            stack = torch.stack([d[spec.name].detach().to("cpu", torch.float32) for d in benign])
+        for name in layout.names:
+            stack = torch.stack([d[name].detach().to("cpu", torch.float32) for d in benign])
             mean = stack.mean(dim=0)
             std = stack.std(dim=0, correction=0)
-            out[spec.name] = mean - z * std
+            out[name] = mean - z * std
         return out

@@ -20,7 +20,8 @@ from typing import ClassVar
 import torch
 
 from ledger.errors import ConfigError
-from node.models.param_layout import ParamLayout, check_state, parameter_layout
+from ledger.formats.layout import ParameterLayout
+from ledger.formats.payload import tensors_to_arrays
 
 Delta = Mapping[str, torch.Tensor]
 
@@ -47,7 +48,7 @@ class AttackContext:
     num_attackers: int | None = None
     round: int = 0
 
-    def checked_benign(self, layout: ParamLayout, attack: str) -> tuple[Delta, ...]:
+    def checked_benign(self, layout: ParameterLayout, attack: str) -> tuple[Delta, ...]:
         """The benign deltas, required non-empty and checked against `layout`."""
         if not self.benign_deltas:
             raise ConfigError(
@@ -55,15 +56,15 @@ class AttackContext:
                 "(AttackContext.benign_deltas)"
             )
         for i, delta in enumerate(self.benign_deltas):
-            check_state(delta, layout, what=f"benign delta {i}")
+            tensors_to_arrays(delta, layout, f"benign delta {i}")
         return self.benign_deltas
 
 
-def as_float32(delta: Delta) -> tuple[ParamLayout, dict[str, torch.Tensor]]:
-    """Check a delta (finite floating tensors) and return its layout and CPU float32 copies."""
-    layout = parameter_layout(delta)
-    check_state(delta, layout, what="attacked delta")
-    return layout, {s.name: delta[s.name].detach().to("cpu", torch.float32) for s in layout}
+def as_float32(delta: Delta) -> tuple[ParameterLayout, dict[str, torch.Tensor]]:
+    """Check a delta (finite float32 tensors) and return its layout and CPU float32 copies."""
+    layout = ParameterLayout.from_state_dict(delta)
+    tensors_to_arrays(delta, layout, "attacked delta")
+    return layout, {name: delta[name].detach().to("cpu", torch.float32) for name in layout.names}
 
 
 class UpdateAttack(ABC):

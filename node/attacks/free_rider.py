@@ -47,4 +47,6 @@ class FreeRider(UpdateAttack):
                 f"attack 'free-rider': source {self.source} but only {len(benign)} benign deltas"
             )
         victim = benign[self.source]
-        return {s.name: victim[s.name].detach().to("cpu", torch.float32).clone() for s in layout}
+        return {
+            name: victim[name].detach().to("cpu", torch.float32).clone() for name in layout.names
+        }

@@ -44,7 +44,7 @@ class GaussianNoise(UpdateAttack):
         mixed = int(np.random.SeedSequence([self.seed, context.round]).generate_state(1)[0])
         generator = torch.Generator().manual_seed(mixed)
         out: dict[str, torch.Tensor] = {}
-        for spec in layout:
-            noise = torch.randn(spec.shape, generator=generator, dtype=torch.float32) * self.sigma
-            out[spec.name] = noise if self.replace else tensors[spec.name] + noise
+        for name, shape in layout:
+            noise = torch.randn(shape, generator=generator, dtype=torch.float32) * self.sigma
+            out[name] = noise if self.replace else tensors[name] + noise
         return out

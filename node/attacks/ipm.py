@@ -36,7 +36,7 @@ class InnerProductManipulation(UpdateAttack):
         layout, _ = as_float32(delta)
         benign = context.checked_benign(layout, self.name)
         out: dict[str, torch.Tensor] = {}
-        for spec in layout:
-            stack = torch.stack([d[spec.name].detach().to("cpu", torch.float32) for d in benign])
-            out[spec.name] = -self.epsilon * stack.mean(dim=0)
+        for name in layout.names:
+            stack = torch.stack([d[name].detach().to("cpu", torch.float32) for d in benign])
+            out[name] = -self.epsilon * stack.mean(dim=0)
         return out

@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from ledger.errors import FormatError
+from ledger.formats.layout import ParameterLayout
+from ledger.formats.payload import tensors_to_arrays
 from node.models.factory import build_model_from
-from node.models.param_layout import StateDict, check_state, parameter_layout
 from node.training.device import resolve_device
 
 EVAL_BATCH_SIZE = 1024
@@ -56,9 +57,9 @@ def check_samples(
     return x.to("cpu", torch.float32).contiguous(), y.to("cpu", torch.int64).contiguous()
 
 
-def load_state(model: nn.Module, state: StateDict, what: str) -> None:
+def load_state(model: nn.Module, state: Mapping[str, torch.Tensor], what: str) -> None:
     """Check `state` against the model's layout, then load it (strict)."""
-    check_state(state, parameter_layout(model), what=what)
+    tensors_to_arrays(state, ParameterLayout.from_state_dict(model.state_dict()), what)
     reference = model.state_dict()
     extra = sorted(set(state) - set(reference))
     if extra:
@@ -90,7 +91,7 @@ def evaluate_module(
 def evaluate(
     model_name: str,
     model_kwargs: Mapping[str, Any],
-    state: StateDict,
+    state: Mapping[str, torch.Tensor],
     x: torch.Tensor,
     y: torch.Tensor,
     device: str | torch.device = "cpu",

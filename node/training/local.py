@@ -32,8 +32,8 @@ from rich.progress import (
 from torch import nn
 
 from ledger.errors import FormatError
+from ledger.formats.layout import ParameterLayout
 from node.models.factory import build_model_from
-from node.models.param_layout import StateDict, parameter_layout
 from node.training.determinism import deterministic_scope
 from node.training.device import resolve_device
 from node.training.errors import TrainingDivergedError
@@ -125,7 +125,7 @@ def _prox_term(model: nn.Module, anchor: dict[str, torch.Tensor]) -> torch.Tenso
 def train_local(
     model_name: str,
     model_kwargs: Mapping[str, Any],
-    global_state: StateDict,
+    global_state: Mapping[str, torch.Tensor],
     x: torch.Tensor,
     y: torch.Tensor,
     config: TrainConfig,
@@ -168,9 +168,9 @@ def train_local(
     inputs, labels = check_samples(
         x, y, tuple(model_kwargs["input_shape"]), int(model_kwargs["num_classes"])
     )
-    layout = parameter_layout(model)
+    names = ParameterLayout.from_state_dict(model.state_dict()).names
     reference = {
-        spec.name: global_state[spec.name].detach().to("cpu", torch.float32) for spec in layout
+        name: global_state[name].detach().to("cpu", torch.float32) for name in names
     }
 
     generator = torch.Generator().manual_seed(config.seed)
@@ -226,7 +226,7 @@ def train_local(
         .contiguous()
         for key, t in model.state_dict().items()
     }
-    delta = {spec.name: state[spec.name] - reference[spec.name] for spec in layout}
+    delta = {name: state[name] - reference[name] for name in names}
     metrics = LocalMetrics(
         loss_before=before.loss,
         accuracy_before=before.accuracy,

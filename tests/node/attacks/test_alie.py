@@ -60,5 +60,5 @@ def test_alie_needs_benign_deltas_and_n_f(
 def test_alie_rejects_benign_delta_of_another_layout(own_delta: Delta) -> None:
     other = {"w": torch.zeros(3), "b": torch.zeros(1)}
 
-    with pytest.raises(FormatError, match=r"benign delta 0: w has shape \(3,\), expected \(2, 2\)"):
+    with pytest.raises(FormatError, match=r"benign delta 0: tensor 'w' has shape \[3\], layout says \[2, 2\]"):
         ALittleIsEnough(z=1.0).apply(own_delta, AttackContext(benign_deltas=(other,)))

@@ -26,5 +26,5 @@ def test_sign_flip_negates_every_tensor(own_delta: dict[str, torch.Tensor]) -> N
 def test_attacks_refuse_a_non_finite_delta() -> None:
     delta = {"w": torch.tensor([1.0, float("nan")])}
 
-    with pytest.raises(FormatError, match="attacked delta: w contains NaN or Inf"):
+    with pytest.raises(FormatError, match="attacked delta: tensor 'w' holds NaN or Inf"):
         SignFlip().apply(delta, AttackContext())

@@ -5,14 +5,26 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import torch
 
 from ledger.errors import ConfigError
+from ledger.formats.layout import ParameterLayout
 from node.models.factory import MODELS, ModelSpec, build_model, initial_state, model_options
-from node.models.param_layout import state_bytes
+
+
+def _flat(state: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """The state as one float32 vector in layout order (the task's `ParameterLayout`)."""
+    return ParameterLayout.from_state_dict(state).flatten(state)
+
+
+def state_bytes(state: Mapping[str, torch.Tensor]) -> bytes:
+    """The state's float32 bytes in layout order."""
+    return _flat(state).numpy().tobytes()
+
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -58,8 +70,10 @@ def test_initial_state_is_identical_in_another_process() -> None:
     digest = hashlib.sha256(state_bytes(initial_state("cnn", (1, 8, 8), 10, seed=42))).hexdigest()
     script = (
         "import hashlib;"
-        "from node.models import initial_state, state_bytes;"
-        "print(hashlib.sha256(state_bytes(initial_state('cnn', (1, 8, 8), 10, seed=42))).hexdigest())"
+        "from ledger.formats.layout import ParameterLayout;"
+        "from node.models import initial_state;"
+        "s = initial_state('cnn', (1, 8, 8), 10, seed=42);"
+        "print(hashlib.sha256(ParameterLayout.from_state_dict(s).flatten(s).numpy().tobytes()).hexdigest())"
     )
 
     # Execute
