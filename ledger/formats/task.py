@@ -37,6 +37,7 @@ from ledger.formats.fields import (
     to_bytes32,
 )
 from ledger.formats.layout import ParameterLayout
+from ledger.privacy.params import DpParams
 
 __all__ = ["SEED_POLICIES", "TASK_FORMAT", "TaskSpec", "TrainingConfig"]
 
@@ -168,6 +169,9 @@ class TaskSpec:
         Token base units (18 decimals) a round may pay in total.
     commit_seconds, reveal_seconds
         Lengths of the commit and reveal phases.
+    privacy
+        Client-level differential privacy (`ledger.privacy.params.DpParams`), or None.
+        Optional and written only when set, so tasks without it keep their hashes.
     """
 
     task_id: str
@@ -188,6 +192,7 @@ class TaskSpec:
     reveal_seconds: int
     score_method: str
     software_version: str
+    privacy: DpParams | None = None
 
     def __post_init__(self) -> None:
         """Validate every field (ranges, identifiers, JSON-ability) and freeze the maps."""
@@ -212,6 +217,8 @@ class TaskSpec:
         _check_int(self.reveal_seconds, "deadlines.reveal_seconds", 1, _YEAR)
         _check_text(self.score_method, "score_method", _IDENTIFIER)
         _check_text(self.software_version, "software_version", _VERSION)
+        if self.privacy is not None and not isinstance(self.privacy, DpParams):
+            raise FieldError("privacy", "expected DpParams or None")
         object.__setattr__(self, "aggregation_params", MappingProxyType(
             scalar_map(dict(self.aggregation_params), "aggregation.params")))
         object.__setattr__(self, "model_kwargs", MappingProxyType(
@@ -221,7 +228,7 @@ class TaskSpec:
 
     def to_json_value(self) -> dict[str, object]:
         """The JSON object form (see docs/formats.md, "TaskSpec")."""
-        return {
+        value: dict[str, object] = {
             "aggregation": {
                 "fixed_point_bits": self.fixed_point_bits,
                 "params": dict(self.aggregation_params),
@@ -245,6 +252,9 @@ class TaskSpec:
             "task_id": self.task_id,
             "training": self.training.to_json_value(),
         }
+        if self.privacy is not None:
+            value["privacy"] = self.privacy.to_json_value()
+        return value
 
     def canonical_bytes(self) -> bytes:
         """The canonical JSON bytes registered on chain (by hash) and stored on IPFS."""
@@ -292,6 +302,8 @@ class TaskSpec:
             reveal_seconds=deadlines.integer("reveal_seconds"),
             score_method=reader.string("score_method"),
             software_version=reader.string("software_version"),
+            privacy=(DpParams.from_json_value(reader.raw("privacy"))
+                     if "privacy" in value else None),  # type: ignore[operator]
         )
         for part in (model, aggregation, deadlines, reader):
             part.finish()
