@@ -56,9 +56,17 @@ class RevertDecoder:
     def __init__(self) -> None:
         self._errors: dict[bytes, tuple[str, list[str]]] = dict(_BUILTINS)
         self._lock = threading.Lock()
+        # ABI lists already read, by id, holding a reference so an id is never reused while
+        # remembered: a bulk send passes the same contract ABI thousands of times, and hashing
+        # every error selector again each time cost more than signing the transaction.
+        self._seen: dict[int, tuple[Sequence[Mapping[str, Any]], int]] = {}
 
     def register_abi(self, abi: Sequence[Mapping[str, Any]]) -> None:
-        """Add every `error` entry of `abi`."""
+        """Add every `error` entry of `abi` (an ABI list object already read is skipped)."""
+        with self._lock:
+            seen = self._seen.get(id(abi))
+            if seen is not None and seen[0] is abi and seen[1] == len(abi):
+                return
         found: dict[bytes, tuple[str, list[str]]] = {}
         for entry in abi:
             if entry.get("type") != "error":
@@ -67,6 +75,7 @@ class RevertDecoder:
             found[selector] = (str(entry["name"]), list(get_abi_input_types(entry)))  # type: ignore[arg-type]
         with self._lock:
             self._errors.update(found)
+            self._seen[id(abi)] = (abi, len(abi))  # a list grown since is read again
 
     def known(self, name: str) -> bool:
         """True when an error of this name has been registered."""
