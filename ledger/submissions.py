@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import torch
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ledger.errors import ContentNotFound, FormatError, IntegrityError, StoreError
 from ledger.formats.proof import ExpectedProof, parse_proof, verify_proof
@@ -31,6 +31,11 @@ from ledger.store.errors import ContentTooLarge, InvalidCid
 #: Room for the safetensors header on top of the raw float32 payload.
 HEADER_ALLOWANCE = 64 * 1024
 MAX_PROOF_BYTES = 64 * 1024
+#: A refusal's detail is published as the report's `reason` (at most 1024 characters there):
+#: a hostile reveal (a CID of thousands of characters) must not make it longer.
+MAX_DETAIL = 1000
+#: CIDs longer than this are shown abbreviated in details (a real CIDv1 has 59 characters).
+SHOWN_CID = 100
 
 
 @dataclass(frozen=True)
@@ -65,29 +70,39 @@ def max_update_bytes(task: TaskSpec) -> int:
     return task.layout.numel * 4 + HEADER_ALLOWANCE
 
 
+def _shown(cid: str) -> str:
+    """`cid` as a detail names it: whole when plausible, else its start and its length."""
+    if len(cid) <= SHOWN_CID:
+        return cid
+    return f"{cid[:SHOWN_CID]}... ({len(cid)} characters)"
+
+
 def _refuse(sub: RevealedSubmission, code: str, detail: str) -> SubmissionCheck:
+    if len(detail) > MAX_DETAIL:
+        detail = detail[: MAX_DETAIL - 16] + " ... (cut short)"
     return SubmissionCheck(sub, code, detail)
 
 
 def _fetch_pinned(store: ContentStore, sub: RevealedSubmission, what: str, cid: str,
                   expected_hash: bytes, max_size: int) -> bytes | SubmissionCheck:
     """The bytes at `cid` if they also match the reveal's keccak, else the refusal."""
+    shown = _shown(cid)
     try:
         data = store.get_bytes(cid, max_size=max_size)
     except InvalidCid as exc:
-        return _refuse(sub, "content.invalid_cid", f"{what} CID {cid!r}: {exc}")
+        return _refuse(sub, "content.invalid_cid", f"{what} CID {shown!r}: {exc}")
     except ContentTooLarge as exc:
-        return _refuse(sub, "content.too_large", f"{what} {cid}: {exc}")
+        return _refuse(sub, "content.too_large", f"{what} {shown}: {exc}")
     except ContentNotFound as exc:
-        return _refuse(sub, "content.missing", f"{what} {cid}: {exc}")
+        return _refuse(sub, "content.missing", f"{what} {shown}: {exc}")
     except IntegrityError as exc:
-        return _refuse(sub, "content.cid_mismatch", f"{what} {cid}: {exc}")
+        return _refuse(sub, "content.cid_mismatch", f"{what} {shown}: {exc}")
     except StoreError as exc:
-        return _refuse(sub, "content.unavailable", f"{what} {cid}: {exc}")
+        return _refuse(sub, "content.unavailable", f"{what} {shown}: {exc}")
     digest = keccak(data)
     if digest != expected_hash:
         return _refuse(sub, f"{what}.hash_mismatch",
-                       f"keccak of {what} {cid} is 0x{digest.hex()}, the reveal says "
+                       f"keccak of {what} {shown} is 0x{digest.hex()}, the reveal says "
                        f"0x{expected_hash.hex()}")
     return data
 

@@ -7,9 +7,14 @@ fixed tensors, fixed registry and chain id, so every hash and CID is the same on
 
 from __future__ import annotations
 
+import hashlib
+import json
+import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+import numpy as np
 import torch
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -18,8 +23,11 @@ from eth_utils.crypto import keccak
 from ledger.formats.layout import ParameterLayout
 from ledger.formats.proof import ContributionProof, ProofFields, data_commitment, sign_proof
 from ledger.formats.task import TaskSpec, TrainingConfig
+from ledger.formats.tensorfile import write_tensorfile
 from ledger.formats.update import encode_update
 from ledger.store.base import ContentStore
+from ledger.store.cid import DAG_PB, Cid
+from ledger.store.unixfs import encode_file_data, encode_node
 from ledger.submissions import RevealedSubmission
 
 CHAIN_ID = 31337
@@ -27,6 +35,7 @@ REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 BASE_HASH = keccak(b"global model of round 3")
 ROUND = 3
 NORM_BOUND = Decimal(10)
+CHUNK = 256 * 1024
 
 #: Participants' keys: 0x..11, 0x..12, ... (distinct from the chain fixtures' dev keys).
 ACCOUNTS: tuple[LocalAccount, ...] = tuple(
@@ -128,3 +137,52 @@ def with_proof(store: ContentStore, index: int, proof: bytes) -> Built:
 def renamed(built: Built, **changes: object) -> Built:
     """`built` with its reveal record changed (the stored bytes stay as they are)."""
     return Built(replace(built.sub, **changes), built.update, built.proof)  # type: ignore[arg-type]
+
+
+# -- hand-made (hostile) update bytes ------------------------------------------------------
+
+
+def update_arrays(override: Mapping[str, np.ndarray] | None = None,
+                  index: int = 0) -> list[tuple[str, np.ndarray]]:
+    """Participant `index`'s honest delta as float32 arrays, some replaced by `override`."""
+    arrays = {name: t.numpy().astype(np.float32) for name, t in honest_delta(index).items()}
+    arrays.update(override or {})
+    return list(arrays.items())
+
+
+def update_metadata(index: int = 0, **override: str) -> dict[str, str]:
+    """The metadata an honest update of `ACCOUNTS[index]` carries, some fields replaced."""
+    values = {"format": "fedledger-update/1", "round": str(ROUND),
+              "base_model_hash": "0x" + BASE_HASH.hex(),
+              "participant": ACCOUNTS[index].address.lower()}
+    values.update(override)
+    return values
+
+
+def raw_update(override: Mapping[str, np.ndarray] | None = None, index: int = 0,
+               metadata: dict[str, str] | None = None) -> bytes:
+    """A safetensors file as our writer lays it out, whatever the tensors hold (NaN, shapes)."""
+    return write_tensorfile(update_arrays(override, index),
+                            update_metadata(index) if metadata is None else metadata)
+
+
+def raw_safetensors(header: dict[str, object], body: bytes) -> bytes:
+    """A safetensors file with exactly this header JSON (any dtype, any entries) and body."""
+    text = json.dumps(header, separators=(",", ":")).encode()
+    return struct.pack("<Q", len(text)) + text + body
+
+
+def forged_root(declared_size: int) -> tuple[str, bytes]:
+    """A valid dag-pb root block declaring `declared_size` bytes, whose children do not exist.
+
+    Shaped as `ipfs add` would shape such a file (174 links per node, balanced), so only its
+    size can refuse it: a 2 GiB "update" costs the store one small block, never 2 GiB.
+    """
+    chunks = -(-declared_size // CHUNK)
+    per_child = 174 * CHUNK
+    children = -(-chunks // 174)
+    sizes = [per_child] * (children - 1) + [declared_size - per_child * (children - 1)]
+    links = [(Cid.v1(DAG_PB, hashlib.sha256(b"child %d" % i).digest()).to_bytes(), size)
+             for i, size in enumerate(sizes)]
+    block = encode_node(links, encode_file_data(declared_size, sizes))
+    return str(Cid.v1(DAG_PB, hashlib.sha256(block).digest())), block

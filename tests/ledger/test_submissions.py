@@ -8,24 +8,22 @@ never raises: it is a `SubmissionCheck` without a vector.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ledger.formats.proof import ContributionProof, sign_proof
-from ledger.formats.tensorfile import write_tensorfile
 from ledger.formats.update import encode_update
 from ledger.store.base import ContentStore
-from ledger.store.cid import DAG_PB, Cid
+from ledger.store.cid import Cid
 from ledger.store.disk import DiskStore
 from ledger.store.errors import StoreUnavailable
-from ledger.store.unixfs import encode_file_data, encode_node
 from ledger.submissions import (
     HEADER_ALLOWANCE,
     MAX_PROOF_BYTES,
@@ -41,19 +39,22 @@ from tests.ledger.submission_kit import (
     REGISTRY,
     ROUND,
     Built,
+    forged_root,
     honest,
     honest_delta,
     make_task,
     proof_fields,
+    raw_safetensors,
+    raw_update,
     renamed,
     signed_proof,
+    update_metadata,
     with_proof,
     with_update,
 )
 
 TASK = make_task()
 ALICE = ACCOUNTS[0]
-CHUNK = 256 * 1024
 TWO_GIB = 2 * 1024**3
 
 
@@ -84,22 +85,6 @@ class UnreachableStore(DiskStore):
 
     def _read_block(self, cid: Cid, limit: int, *, probe: bool = False) -> bytes:
         raise StoreUnavailable("IPFS daemon at http://127.0.0.1:5001 refused the connection")
-
-
-def forged_root(declared_size: int) -> tuple[str, bytes]:
-    """A valid dag-pb root block declaring `declared_size` bytes, whose children do not exist.
-
-    Shaped as `ipfs add` would shape such a file (174 links per node, balanced), so only its
-    size can refuse it: a 2 GiB "update" costs the store one small block, never 2 GiB.
-    """
-    chunks = -(-declared_size // CHUNK)
-    per_child = 174 * CHUNK
-    children = -(-chunks // 174)
-    sizes = [per_child] * (children - 1) + [declared_size - per_child * (children - 1)]
-    links = [(Cid.v1(DAG_PB, hashlib.sha256(b"child %d" % i).digest()).to_bytes(), size)
-             for i, size in enumerate(sizes)]
-    block = encode_node(links, encode_file_data(declared_size, sizes))
-    return str(Cid.v1(DAG_PB, hashlib.sha256(block).digest())), block
 
 
 @pytest.fixture
@@ -290,41 +275,18 @@ def test_proof_whose_keccak_is_not_the_revealed_hash(store: DiskStore) -> None:
 # -- update format codes (passed through from decode_update) ----------------------------------
 
 
-def _tensors(**override: object) -> list[tuple[str, object]]:
-    import numpy as np
-
-    arrays = {name: t.numpy().astype(np.float32) for name, t in honest_delta(0).items()}
-    arrays.update(override)  # type: ignore[arg-type]
-    return list(arrays.items())
-
-
-def _metadata(**override: str) -> dict[str, str]:
-    values = {"format": "fedledger-update/1", "round": str(ROUND),
-              "base_model_hash": "0x" + BASE_HASH.hex(), "participant": ALICE.address.lower()}
-    values.update(override)
-    return values
-
-
 def _good_update() -> bytes:
     return encode_update(honest_delta(0), ROUND, BASE_HASH, ALICE.address, layout=LAYOUT)
 
 
-def _header_with(entries: dict[str, object], body: bytes) -> bytes:
-    header = json.dumps(entries, separators=(",", ":")).encode()
-    return struct.pack("<Q", len(header)) + header + body
-
-
 def _update_cases() -> list[tuple[str, bytes, str, str]]:
-    import numpy as np
-
     good = _good_update()
     nan = honest_delta(0)
     nan["fc.bias"][1] = float("nan")
     inf = honest_delta(0)
     inf["fc.weight"][0, 0] = float("-inf")
     huge = {k: v * 1000 for k, v in honest_delta(0).items()}
-    wrong_shape = _tensors(**{"fc.weight": np.zeros((2, 3), np.float32)})
-    float64 = _header_with({"__metadata__": _metadata(),
+    float64 = raw_safetensors({"__metadata__": update_metadata(),
                             "fc.weight": {"dtype": "F64", "shape": [3, 2], "data_offsets": [0, 48]},
                             "fc.bias": {"dtype": "F32", "shape": [3], "data_offsets": [48, 60]}},
                            bytes(60))
@@ -336,17 +298,15 @@ def _update_cases() -> list[tuple[str, bytes, str, str]]:
         ("header_not_json", struct.pack("<Q", 10) + b"{not json}", "safetensors.header",
          ("header is not valid JSON: Expecting property name enclosed in double quotes: line 1 "
           "column 2 (char 1)")),
-        ("wrong_format_tag", write_tensorfile(_tensors(), _metadata(format="other/1")),  # type: ignore[arg-type]
+        ("wrong_format_tag", raw_update(metadata=update_metadata(format="other/1")),
          "safetensors.metadata",
          "update metadata: format is 'other/1', expected 'fedledger-update/1'"),
         ("float64", float64, "tensor.dtype", "tensor 'fc.weight' has dtype 'F64', expected 'F32'"),
-        ("wrong_shape", write_tensorfile(wrong_shape, _metadata()),  # type: ignore[arg-type]
+        ("wrong_shape", raw_update({"fc.weight": np.zeros((2, 3), np.float32)}),
          "tensor.layout", "update: tensor 'fc.weight' has shape [2, 3], layout says [3, 2]"),
-        ("nan", write_tensorfile(_tensors(**{"fc.bias": nan["fc.bias"].numpy()}),  # type: ignore[arg-type]
-                                 _metadata()), "tensor.non_finite",
+        ("nan", raw_update({"fc.bias": nan["fc.bias"].numpy()}), "tensor.non_finite",
          "update: tensor 'fc.bias' holds NaN or Inf"),
-        ("inf", write_tensorfile(_tensors(**{"fc.weight": inf["fc.weight"].numpy()}),  # type: ignore[arg-type]
-                                 _metadata()), "tensor.non_finite",
+        ("inf", raw_update({"fc.weight": inf["fc.weight"].numpy()}), "tensor.non_finite",
          "update: tensor 'fc.weight' holds NaN or Inf"),
         ("huge_norm", encode_update(huge, ROUND, BASE_HASH, ALICE.address, layout=LAYOUT),
          "tensor.norm", "update L2 norm 340.563 exceeds the bound 10"),
