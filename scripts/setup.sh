@@ -26,7 +26,7 @@ if [[ -n "$extras" ]] && ! .venv/bin/python -c "import flwr" 2>/dev/null; then
   # packages, so it goes in without its declared dependencies plus the few it imports.
   echo "==> installing Flower 1.41 for the equivalence tests"
   .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt --no-deps \
-    flwr==1.41.0 protobuf grpcio cryptography PyYAML pathspec tomli tomli_w iterators
+    flwr==1.41.0 protobuf grpcio cryptography cffi pycparser PyYAML pathspec tomli tomli_w iterators
 fi
 
 if command -v npm >/dev/null 2>&1; then
