@@ -25,6 +25,8 @@ from ledger.errors import ContentNotFound, FormatError, IntegrityError, StoreErr
 from ledger.formats.proof import ExpectedProof, parse_proof, verify_proof
 from ledger.formats.task import TaskSpec
 from ledger.formats.update import decode_update
+from ledger.privacy.readers import ReaderSecret
+from ledger.privacy.submission import SealedRefusal, open_if_sealed
 from ledger.store.base import ContentStore
 from ledger.store.errors import ContentTooLarge, InvalidCid
 
@@ -107,6 +109,15 @@ def _fetch_pinned(store: ContentStore, sub: RevealedSubmission, what: str, cid: 
     return data
 
 
+def _unseal(sub: RevealedSubmission, data: bytes, kind: str, reader: ReaderSecret | None,
+            max_plaintext: int) -> bytes | SubmissionCheck:
+    """The plaintext of a sealed (encrypted) artifact, or the refusal: see ledger.privacy."""
+    opened = open_if_sealed(data, kind, reader, max_plaintext)
+    if isinstance(opened, SealedRefusal):
+        return _refuse(sub, opened.code, opened.detail)
+    return opened
+
+
 def check_submission(
     store: ContentStore,
     sub: RevealedSubmission,
@@ -114,10 +125,19 @@ def check_submission(
     base_model_hash: bytes,
     chain_id: int,
     registry: str,
+    *,
+    reader: ReaderSecret | None = None,
 ) -> SubmissionCheck:
-    """Fetch and verify one revealed update and its proof; never raises on bad content."""
+    """Fetch and verify one revealed update and its proof; never raises on bad content.
+
+    `reader` opens encrypted submissions (the aggregator's or an auditor's reader key);
+    without it an encrypted one is ``unverifiable.encrypted``.
+    """
     update_bytes = _fetch_pinned(store, sub, "update", sub.update_cid, sub.update_hash,
                                  max_update_bytes(task))
+    if isinstance(update_bytes, SubmissionCheck):
+        return update_bytes
+    update_bytes = _unseal(sub, update_bytes, "update", reader, max_update_bytes(task))
     if isinstance(update_bytes, SubmissionCheck):
         return update_bytes
     try:
@@ -134,6 +154,9 @@ def check_submission(
 
     proof_bytes = _fetch_pinned(store, sub, "proof", sub.proof_cid, sub.proof_hash,
                                 MAX_PROOF_BYTES)
+    if isinstance(proof_bytes, SubmissionCheck):
+        return proof_bytes
+    proof_bytes = _unseal(sub, proof_bytes, "proof", reader, MAX_PROOF_BYTES)
     if isinstance(proof_bytes, SubmissionCheck):
         return proof_bytes
     try:

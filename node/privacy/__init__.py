@@ -1,0 +1,1 @@
+"""Participant-side privacy: clipping and local noise for client-level DP, DP-SGD, sealing."""
