@@ -78,8 +78,8 @@ def test_the_audit_names_a_dropped_honest_update(small_run: Run) -> None:
     # Assert
     assert audit.verdict is Verdict.MISMATCH
     for r in audit.rounds:
-        assert any("new model hash" in f for f in r.findings)
-        assert any("rewards root" in f for f in r.findings)
+        assert any("new model hash" in str(f) for f in r.findings)
+        assert any("rewards root" in str(f) for f in r.findings)
 
 
 def test_the_audit_names_rewards_that_do_not_follow_the_scores(small_run: Run) -> None:
@@ -96,7 +96,7 @@ def test_the_audit_names_rewards_that_do_not_follow_the_scores(small_run: Run) -
 
     # Assert
     assert audit.verdict is Verdict.MISMATCH
-    assert any("reward" in f and "published" in f for f in audit.rounds[0].findings)
+    assert any("reward" in str(f) and "published" in str(f) for f in audit.rounds[0].findings)
 
 
 def test_a_missing_update_makes_the_round_unverifiable_not_a_mismatch(small_run: Run) -> None:
@@ -113,5 +113,5 @@ def test_a_missing_update_makes_the_round_unverifiable_not_a_mismatch(small_run:
     # Assert
     assert audit.rounds[0].verdict is Verdict.VERIFIED
     assert audit.rounds[1].verdict is Verdict.UNVERIFIABLE
-    assert victim.participant in audit.rounds[1].findings[0]
+    assert victim.participant in str(audit.rounds[1].findings[0])
     assert audit.verdict is Verdict.UNVERIFIABLE
