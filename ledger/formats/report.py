@@ -40,6 +40,7 @@ from ledger.formats.fields import (
     to_bytes32,
 )
 from ledger.merkle import StandardMerkleTree
+from ledger.privacy.record import PrivacyRecord
 
 __all__ = [
     "REPORT_DECIMALS",
@@ -187,6 +188,9 @@ class RoundReport:
     new_model_cid: str
     rewards_root: bytes
     total_reward: int
+    privacy: PrivacyRecord | None = None
+    """Clipping norm and budget spent (DP tasks only; absent otherwise, so older reports
+    keep their bytes)."""
 
     def __post_init__(self) -> None:
         """Validate fields, order, totals and the rewards root; freeze the maps."""
@@ -214,6 +218,8 @@ class RoundReport:
         ):
             raise FieldError("total_reward", f"expected an integer in [0, 2**256 - 1], "
                                              f"got {self.total_reward!r}")
+        if self.privacy is not None and not isinstance(self.privacy, PrivacyRecord):
+            raise FieldError("privacy", "expected a PrivacyRecord or None")
         self._check_consistency()
 
     def _check_consistency(self) -> None:
@@ -236,7 +242,7 @@ class RoundReport:
 
     def to_json_value(self) -> dict[str, object]:
         """The JSON object form (see docs/formats.md, "RoundReport")."""
-        return {
+        value: dict[str, object] = {
             "base_model_hash": hash_json(self.base_model_hash),
             "decimals": self.decimals,
             "decision": dict(self.decision),
@@ -251,6 +257,9 @@ class RoundReport:
             "total_reward": str(self.total_reward),
             "validation_metrics": dict(self.validation_metrics),
         }
+        if self.privacy is not None:
+            value["privacy"] = self.privacy.to_json_value()
+        return value
 
     def canonical_bytes(self) -> bytes:
         """Canonical JSON bytes: what is stored on IPFS and hashed into ``reportHash``."""
@@ -308,6 +317,8 @@ def parse_report(data: bytes) -> RoundReport:
         new_model_cid=reader.string("new_model_cid", max_length=_MAX_CID),
         rewards_root=reader.hash("rewards_root"),
         total_reward=reader.amount("total_reward"),
+        privacy=(PrivacyRecord.from_json_value(reader.raw("privacy"))
+                 if isinstance(value, dict) and "privacy" in value else None),
     )
     rule.finish()
     reader.finish()

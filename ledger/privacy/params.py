@@ -107,6 +107,9 @@ class DpParams:
         _decimal(self.delta, "privacy.delta", low=Decimal(0), high=Decimal(1),
                  low_open=True, high_open=True)
         adaptive = (self.target_quantile, self.clip_learning_rate, self.clipped_count_stddev)
+        if self.clipping == "adaptive" and self.noise_side == "client":
+            raise FieldError("privacy.clipping", "adaptive clipping needs server-side noise: "
+                             "the unclipped count is noised by the aggregator")
         if self.clipping == "fixed":
             if any(v is not None for v in adaptive):
                 raise FieldError("privacy.clipping", "fixed clipping takes no target_quantile, "
