@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IRewardToken} from "./interfaces/IRewardToken.sol";
 import {ITrainingRegistry} from "./interfaces/ITrainingRegistry.sol";
@@ -12,7 +14,9 @@ import {ITrainingRegistry} from "./interfaces/ITrainingRegistry.sol";
 /// @title TrainingRegistry
 /// @notice Round lifecycle of a fedledger network: membership with stake, commit-reveal of
 /// updates, the aggregator's result with a Merkle rewards root, claims, and challenges that
-/// governance resolves. See ITrainingRegistry for the behaviour of each function.
+/// governance resolves, aggregator bonds, and the reader keys updates are encrypted to. See
+/// ITrainingRegistry for the behaviour of each function. DEFAULT_ADMIN_ROLE belongs to the
+/// consortium's timelock once a network is deployed (ledger.contracts.deploy hands it over).
 /// @dev Storage is laid out so the per-round, per-participant calls stay cheap and flat:
 /// - each participant has one membership slot (flags, stake, latest round and its submission
 ///   state) and one commitment slot, both reused every round, so a commit rewrites two
@@ -24,9 +28,12 @@ import {ITrainingRegistry} from "./interfaces/ITrainingRegistry.sol";
 ///   creating them (22k gas) and stay flat from the first round on;
 /// - finalization writes a fixed number of slots whatever the participant count, and mints
 ///   nothing: rewards are minted on claim, capped by the round's declared total.
+/// - a round records who finalized it (one more slot) so an upheld challenge slashes that
+///   aggregator's bond even if governance appointed another one since.
 /// CIDs other than the round's starting model are kept in events only.
 contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IRewardToken;
+    using EnumerableSet for EnumerableSet.AddressSet;
 
     /// @inheritdoc ITrainingRegistry
     bytes32 public constant AGGREGATOR_ROLE = keccak256("AGGREGATOR_ROLE");
@@ -34,19 +41,28 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
 
     /// @dev What a participant did in its latest committed round.
+    /// Forfeited: committed, never revealed, and slashed for it.
     enum Submission {
         None,
         Committed,
-        Revealed
+        Revealed,
+        Forfeited
     }
 
-    /// @dev One storage slot per participant (8 + 8 + 128 + 64 + 8 bits).
+    /// @dev One storage slot per participant (8 + 8 + 128 + 64 + 8 + 8 bits).
     struct Member {
         bool registered;
         bool removed;
         uint128 stake;
         uint64 lastRound;
         Submission submission;
+        bool admitted;
+    }
+
+    /// @dev One slot per aggregator bond (128 + 64 bits).
+    struct Bond {
+        uint128 amount;
+        uint64 lockedUntil;
     }
 
     /// @dev Two hot slots. The schedule slot (deadlines, counts) is all commit and reveal read:
@@ -74,6 +90,8 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         // challenge slot
         address challenger;
         uint96 bond;
+        // who finalized the round (its bond answers for the result)
+        address aggregator;
         string modelCID;
     }
 
@@ -90,6 +108,10 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     address private _aggregator;
     uint256 private _treasury;
 
+    uint96 private _aggregatorBond;
+    uint96 private _missedRevealPenalty;
+    bool private _admissionRequired;
+
     bytes32 private _taskHash;
     string private _taskCID;
 
@@ -97,12 +119,17 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     mapping(address account => Member) private _members;
     mapping(address account => bytes32) private _commitments;
     mapping(address account => mapping(uint256 word => uint256 bits)) private _claimed;
+    mapping(address account => Bond) private _bonds;
+    mapping(address account => bytes publicKey) private _readerKeys;
+    EnumerableSet.AddressSet private _readers;
 
     /// @dev Rounds per claims-bitmap word; the word's top bit marks it as pre-paid.
     uint256 private constant _ROUNDS_PER_WORD = 255;
     uint256 private constant _WORD_PREPAID = 1 << 255;
     /// @dev Placeholder written by `register`; never read as a commitment (Member.submission gates it).
     bytes32 private constant _COMMITMENT_PREPAID = bytes32(uint256(1));
+    /// @dev An uncompressed secp256k1 public key without its 0x04 prefix.
+    uint256 private constant _READER_KEY_LENGTH = 64;
 
     /// @notice Deploys the registry; `admin` (governance) holds DEFAULT_ADMIN_ROLE.
     /// @param admin Governance account (later a timelock); not the zero address.
@@ -146,10 +173,21 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ITrainingRegistry
     function removeParticipant(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Member storage m = _members[account];
-        if (!m.registered) revert RegistryNotParticipant(account);
+        if (!m.registered && !m.admitted) revert RegistryNotParticipant(account);
         if (m.removed) revert RegistryParticipantRemoved(account);
         m.removed = true;
+        m.admitted = false;
         emit ParticipantRemoved(account);
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function admitParticipant(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (account == address(0)) revert RegistryZeroAddress();
+        Member storage m = _members[account];
+        if (m.admitted && !m.removed) revert RegistryAlreadyAdmitted(account);
+        m.admitted = true;
+        m.removed = false;
+        emit ParticipantAdmitted(account);
     }
 
     /// @inheritdoc ITrainingRegistry
@@ -170,16 +208,36 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         if (r.settlement != RoundStatus.Challenged) revert RegistryUnexpectedStatus(roundId, _statusOf(r));
         address challenger = r.challenger;
         uint96 bond = r.bond;
+        address accused = r.aggregator;
         r.challenger = address(0);
         r.bond = 0;
-        if (upheld) {
-            r.settlement = RoundStatus.Voided;
-        } else {
-            r.settlement = RoundStatus.Finalized;
-            _treasury += bond;
-        }
         emit ChallengeResolved(roundId, upheld);
-        if (upheld && bond > 0) _token.safeTransfer(challenger, bond);
+        if (!upheld) {
+            r.settlement = RoundStatus.Finalized;
+            _bonds[accused].lockedUntil = r.claimableAt;
+            _treasury += bond;
+            emit ChallengeBondForfeited(roundId, challenger, bond);
+            return;
+        }
+        // Upheld: erase the result so the round is finalized again from the same reveals.
+        r.settlement = RoundStatus.None;
+        r.claimableAt = 0;
+        r.totalReward = 0;
+        r.newModelHash = bytes32(0);
+        r.reportHash = bytes32(0);
+        r.rewardsRoot = bytes32(0);
+        r.aggregator = address(0);
+        Bond storage accusedBond = _bonds[accused];
+        uint256 held = accusedBond.amount;
+        uint256 slashed = Math.min(held, _aggregatorBond);
+        uint256 toChallenger = slashed / 2;
+        accusedBond.amount = uint128(held - slashed);
+        accusedBond.lockedUntil = 0;
+        _treasury += slashed - toChallenger;
+        emit AggregatorBondSlashed(accused, roundId, slashed, toChallenger, held - slashed);
+        emit RoundReopened(roundId);
+        uint256 payout = bond + toChallenger;
+        if (payout > 0) _token.safeTransfer(challenger, payout);
     }
 
     /// @inheritdoc ITrainingRegistry
@@ -199,6 +257,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         Member storage m = _members[msg.sender];
         if (m.removed) revert RegistryParticipantRemoved(msg.sender);
         if (m.registered) revert RegistryAlreadyRegistered(msg.sender);
+        if (_admissionRequired && !m.admitted) revert RegistryNotAdmitted(msg.sender);
         uint256 minStake = _minStake;
         if (stake < minStake) revert RegistryStakeTooLow(stake, minStake);
         m.registered = true;
@@ -300,8 +359,61 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         r.settlement = RoundStatus.Challenged;
         r.challenger = msg.sender;
         r.bond = bond;
+        _bonds[r.aggregator].lockedUntil = type(uint64).max;
         emit RoundChallenged(roundId, msg.sender, evidenceCID, bond);
         if (bond > 0) _token.safeTransferFrom(msg.sender, address(this), bond);
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function slashUnrevealed(uint64 roundId, address account) external {
+        Member storage m = _members[account];
+        if (m.lastRound != roundId || m.submission != Submission.Committed) {
+            revert RegistryNothingToSlash(roundId, account);
+        }
+        uint64 revealDeadline = _rounds[roundId].revealDeadline;
+        if (block.timestamp <= revealDeadline) revert RegistryRevealNotOver(roundId, revealDeadline);
+        uint256 stake = m.stake;
+        uint256 amount = Math.min(stake, _missedRevealPenalty);
+        m.submission = Submission.Forfeited;
+        m.stake = uint128(stake - amount);
+        _treasury += amount;
+        emit UnrevealedCommitSlashed(roundId, account, amount);
+        emit ParticipantSlashed(account, amount, stake - amount);
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function registerReaderKey(bytes calldata publicKey) external {
+        if (!hasRole(AGGREGATOR_ROLE, msg.sender) && !hasRole(AUDITOR_ROLE, msg.sender)) {
+            revert RegistryNotReader(msg.sender);
+        }
+        if (publicKey.length != _READER_KEY_LENGTH) revert RegistryInvalidReaderKey(publicKey.length);
+        address derived = address(uint160(uint256(keccak256(publicKey))));
+        if (derived != msg.sender) revert RegistryReaderKeyMismatch(msg.sender, derived);
+        _readerKeys[msg.sender] = publicKey;
+        _readers.add(msg.sender);
+        emit ReaderKeyRegistered(msg.sender, publicKey);
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function postAggregatorBond(uint256 amount) external nonReentrant {
+        Bond storage b = _bonds[msg.sender];
+        uint256 total = uint256(b.amount) + amount;
+        b.amount = SafeCast.toUint128(total);
+        emit AggregatorBondPosted(msg.sender, amount, total);
+        if (amount > 0) _token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function withdrawAggregatorBond(uint256 amount) external nonReentrant {
+        if (msg.sender == _aggregator) revert RegistryBondInUse(msg.sender);
+        Bond storage b = _bonds[msg.sender];
+        uint64 lockedUntil = b.lockedUntil;
+        if (block.timestamp < lockedUntil) revert RegistryBondLocked(msg.sender, lockedUntil);
+        uint256 held = b.amount;
+        if (amount > held) revert RegistryBondInsufficient(msg.sender, amount, held);
+        b.amount = uint128(held - amount);
+        emit AggregatorBondWithdrawn(msg.sender, amount, held - amount);
+        _token.safeTransfer(msg.sender, amount);
     }
 
     // -------------------------------------------------------------- aggregator
@@ -323,17 +435,14 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         if (!(block.timestamp < commitDeadline && commitDeadline < revealDeadline)) {
             revert RegistryInvalidDeadlines(commitDeadline, revealDeadline, uint64(block.timestamp));
         }
+        _requireBond(msg.sender);
         if (roundId > 0) {
             Round storage previous = _rounds[roundId - 1];
             RoundStatus status = _statusOf(previous);
-            bytes32 startFrom;
-            if (status == RoundStatus.Finalized) {
-                startFrom = previous.newModelHash;
-            } else if (status == RoundStatus.Voided) {
-                startFrom = previous.modelHash;
-            } else {
-                revert RegistryUnexpectedStatus(roundId - 1, status);
-            }
+            if (status != RoundStatus.Finalized) revert RegistryUnexpectedStatus(roundId - 1, status);
+            uint64 settledAt = previous.claimableAt;
+            if (block.timestamp < settledAt) revert RegistryPreviousRoundUnsettled(roundId - 1, settledAt);
+            bytes32 startFrom = previous.newModelHash;
             if (modelHash != startFrom) revert RegistryModelMismatch(roundId, startFrom, modelHash);
         }
         _nextRound = roundId + 1;
@@ -366,7 +475,10 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         if (bytes(newModelCID).length == 0 || bytes(reportCID).length == 0) revert RegistryEmptyCID();
         uint256 cap = _rewardPerRound;
         if (totalReward > cap) revert RegistryRewardAboveCap(totalReward, cap);
+        _requireBond(msg.sender);
         uint56 claimableAt = SafeCast.toUint56(block.timestamp + _challengeWindow);
+        _bonds[msg.sender].lockedUntil = claimableAt;
+        r.aggregator = msg.sender;
         r.settlement = RoundStatus.Finalized;
         r.newModelHash = newModelHash;
         r.reportHash = reportHash;
@@ -400,6 +512,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         info.claimableAt = r.claimableAt;
         info.challenger = r.challenger;
         info.challengeBond = r.bond;
+        info.aggregator = r.aggregator;
     }
 
     /// @inheritdoc ITrainingRegistry
@@ -442,7 +555,10 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
             minStake: _minStake,
             rewardPerRound: _rewardPerRound,
             challengeWindow: _challengeWindow,
-            challengeBond: _challengeBond
+            challengeBond: _challengeBond,
+            aggregatorBond: _aggregatorBond,
+            missedRevealPenalty: _missedRevealPenalty,
+            admissionRequired: _admissionRequired
         });
     }
 
@@ -459,6 +575,32 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ITrainingRegistry
     function treasury() external view returns (uint256) {
         return _treasury;
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function isAdmitted(address account) external view returns (bool) {
+        Member memory m = _members[account];
+        return m.admitted && !m.removed;
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function aggregatorBondOf(address account) external view returns (AggregatorBond memory bond) {
+        Bond memory b = _bonds[account];
+        return AggregatorBond({amount: b.amount, lockedUntil: b.lockedUntil});
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function readerKeyOf(address account) external view returns (bytes memory) {
+        return _readerKeys[account];
+    }
+
+    /// @inheritdoc ITrainingRegistry
+    function readerKeys() external view returns (address[] memory accounts, bytes[] memory publicKeys) {
+        accounts = _readers.values();
+        publicKeys = new bytes[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            publicKeys[i] = _readerKeys[accounts[i]];
+        }
     }
 
     /// @notice ERC-165: AccessControl's interfaces plus ITrainingRegistry.
@@ -478,13 +620,27 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     }
 
     /// @dev Revoking (or renouncing) the appointed aggregator's role leaves no aggregator, logged.
+    /// An account left with neither reader role (aggregator, auditor) loses its listed reader key.
     function _revokeRole(bytes32 role, address account) internal override returns (bool) {
         bool revoked = super._revokeRole(role, account);
         if (revoked && role == AGGREGATOR_ROLE && account == _aggregator) {
             _aggregator = address(0);
             emit AggregatorAppointed(account, address(0));
         }
+        if (
+            revoked && (role == AGGREGATOR_ROLE || role == AUDITOR_ROLE) && !hasRole(AGGREGATOR_ROLE, account)
+                && !hasRole(AUDITOR_ROLE, account) && _readers.remove(account)
+        ) {
+            delete _readerKeys[account];
+            emit ReaderKeyRemoved(account);
+        }
         return revoked;
+    }
+
+    function _requireBond(address account) private view {
+        uint256 required = _aggregatorBond;
+        uint256 held = _bonds[account].amount;
+        if (held < required) revert RegistryBondInsufficient(account, required, held);
     }
 
     function _setParameters(Params memory p) private {
@@ -492,7 +648,18 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         _rewardPerRound = p.rewardPerRound;
         _challengeWindow = p.challengeWindow;
         _challengeBond = p.challengeBond;
-        emit ParametersSet(p.minStake, p.rewardPerRound, p.challengeWindow, p.challengeBond);
+        _aggregatorBond = p.aggregatorBond;
+        _missedRevealPenalty = p.missedRevealPenalty;
+        _admissionRequired = p.admissionRequired;
+        emit ParametersSet(
+            p.minStake,
+            p.rewardPerRound,
+            p.challengeWindow,
+            p.challengeBond,
+            p.aggregatorBond,
+            p.missedRevealPenalty,
+            p.admissionRequired
+        );
     }
 
     /// @dev A round's lifecycle status: stored from finalization on, derived from its schedule before.

@@ -10,20 +10,24 @@ import {IRewardToken} from "./IRewardToken.sol";
 /// @dev Storage keeps what the contract itself must check later (hashes, deadlines, roots,
 /// amounts) plus the one string participants must read to start a round (the round's model CID).
 /// Everything else (update, proof, new-model, report and evidence CIDs, sample counts) lives only
-/// in the events below, which are the audit trail. Rounds are strictly sequential.
+/// in the events below, which are the audit trail. Rounds are strictly sequential, and a round
+/// opens only once its predecessor is settled (finalized and past its challenge window), so an
+/// upheld challenge can reopen a round for re-finalization without invalidating later rounds.
+/// Every DEFAULT_ADMIN_ROLE function is meant for the consortium's timelock (ConsortiumTimelock,
+/// driven by ConsortiumGovernor): deployment hands that role to the timelock and nobody else.
 interface ITrainingRegistry {
     // ------------------------------------------------------------------ types
 
     /// @notice Where a round is in its lifecycle.
-    /// None: never opened. Open: accepting commits, then reveals. Finalized: result published,
-    /// claims open once the challenge window has passed. Challenged: a challenge is pending, claims
-    /// are frozen. Voided: governance upheld a challenge; the round's rewards are never claimable.
+    /// None: never opened. Open: accepting commits, then reveals, then awaiting (re-)finalization.
+    /// Finalized: result published, claims open once the challenge window has passed.
+    /// Challenged: a challenge is pending, claims are frozen. An upheld challenge returns the round
+    /// to Open (its result erased) so the aggregator finalizes it again from the same reveals.
     enum RoundStatus {
         None,
         Open,
         Finalized,
-        Challenged,
-        Voided
+        Challenged
     }
 
     /// @notice Governance-set economics of the network.
@@ -31,11 +35,19 @@ interface ITrainingRegistry {
     /// @param rewardPerRound Most a single round may ever pay out in rewards.
     /// @param challengeWindow Seconds after finalization during which the round can be challenged.
     /// @param challengeBond Tokens a challenger must deposit; returned if the challenge is upheld.
+    /// @param aggregatorBond Least bond the aggregator must hold to open and finalize rounds; what an
+    /// upheld challenge slashes (half to the challenger, the rest to the treasury).
+    /// @param missedRevealPenalty Stake anyone may have slashed from a participant that committed
+    /// in a round and did not reveal by its deadline (capped at the remaining stake).
+    /// @param admissionRequired Whether `register` is limited to accounts governance admitted.
     struct Params {
         uint128 minStake;
         uint96 rewardPerRound;
         uint64 challengeWindow;
         uint96 challengeBond;
+        uint96 aggregatorBond;
+        uint96 missedRevealPenalty;
+        bool admissionRequired;
     }
 
     /// @notice Everything the registry stores about one round.
@@ -58,6 +70,16 @@ interface ITrainingRegistry {
         uint64 claimableAt;
         address challenger;
         uint256 challengeBond;
+        address aggregator;
+    }
+
+    /// @notice An account's aggregator bond.
+    /// @param amount Deposited base units.
+    /// @param lockedUntil Withdrawal waits until this timestamp (end of the challenge window of the
+    /// last round it finalized; the maximum while a challenge against it is pending).
+    struct AggregatorBond {
+        uint256 amount;
+        uint64 lockedUntil;
     }
 
     // ----------------------------------------------------------------- errors
@@ -126,6 +148,27 @@ interface ITrainingRegistry {
     error RegistrySlashTooLarge(address account, uint256 amount, uint256 stake);
     /// @notice `amount` exceeds the forfeited bonds and slashed stakes held as treasury.
     error RegistryTreasuryInsufficient(uint256 amount, uint256 available);
+    /// @notice Registration requires admission by governance, and `account` was not admitted.
+    error RegistryNotAdmitted(address account);
+    /// @notice `account` is already admitted (and not removed).
+    error RegistryAlreadyAdmitted(address account);
+    /// @notice `account` holds a bond of `available`, less than the `required` amount.
+    error RegistryBondInsufficient(address account, uint256 required, uint256 available);
+    /// @notice `account` is the appointed aggregator: its bond backs the rounds it runs.
+    error RegistryBondInUse(address account);
+    /// @notice `account`'s bond backs a round that can still be challenged, until `lockedUntil`.
+    error RegistryBondLocked(address account, uint64 lockedUntil);
+    /// @notice `round` cannot open before its predecessor settles at `claimableAt` (end of its
+    /// challenge window, unchallenged).
+    error RegistryPreviousRoundUnsettled(uint64 round, uint64 claimableAt);
+    /// @notice `account` has no unrevealed commitment in `round` that can still be slashed.
+    error RegistryNothingToSlash(uint64 round, address account);
+    /// @notice Only the aggregator and AUDITOR_ROLE holders register reader keys.
+    error RegistryNotReader(address account);
+    /// @notice A reader key must be a 64-byte uncompressed secp256k1 public key (x || y).
+    error RegistryInvalidReaderKey(uint256 length);
+    /// @notice The public key does not belong to the caller: it derives `derived`, not `account`.
+    error RegistryReaderKeyMismatch(address account, address derived);
 
     // ----------------------------------------------------------------- events
 
@@ -133,12 +176,25 @@ interface ITrainingRegistry {
     event ParticipantRegistered(address indexed account, uint256 stake);
     /// @notice Governance removed `account`; its stake stays deposited (slashable).
     event ParticipantRemoved(address indexed account);
+    /// @notice Governance admitted `account` (lifting an earlier removal, if any).
+    event ParticipantAdmitted(address indexed account);
+    /// @notice `account` committed in `round` and did not reveal: `amount` of its stake went to the
+    /// treasury (also logged as ParticipantSlashed).
+    event UnrevealedCommitSlashed(uint64 indexed round, address indexed account, uint256 amount);
     /// @notice Governance moved `amount` of `account`'s stake to the treasury.
     event ParticipantSlashed(address indexed account, uint256 amount, uint256 remainingStake);
     /// @notice The task spec (model architecture, rule, hyper-parameters) in force from the next round.
     event TaskSet(bytes32 indexed taskHash, string taskCID);
     /// @notice Governance changed the network's economics.
-    event ParametersSet(uint128 minStake, uint96 rewardPerRound, uint64 challengeWindow, uint96 challengeBond);
+    event ParametersSet(
+        uint128 minStake,
+        uint96 rewardPerRound,
+        uint64 challengeWindow,
+        uint96 challengeBond,
+        uint96 aggregatorBond,
+        uint96 missedRevealPenalty,
+        bool admissionRequired
+    );
     /// @notice The aggregator changed from `previous` to `current` (either may be the zero address).
     event AggregatorAppointed(address indexed previous, address indexed current);
     /// @notice Round `round` opened from model `modelCID`/`modelHash` under task `taskHash`.
@@ -177,8 +233,26 @@ interface ITrainingRegistry {
     event RewardClaimed(uint64 indexed round, address indexed account, uint256 amount);
     /// @notice `challenger` disputed `round` with the evidence at `evidenceCID`, depositing `bond`.
     event RoundChallenged(uint64 indexed round, address indexed challenger, string evidenceCID, uint256 bond);
-    /// @notice Governance resolved the challenge against `round`: upheld voids the round, else claims resume.
+    /// @notice Governance resolved the challenge against `round`: upheld reopens the round, else claims resume.
     event ChallengeResolved(uint64 indexed round, bool upheld);
+    /// @notice A rejected challenge: `challenger`'s `bond` for `round` went to the treasury.
+    event ChallengeBondForfeited(uint64 indexed round, address indexed challenger, uint256 bond);
+    /// @notice An upheld challenge against `round` took `amount` of `aggregator`'s bond:
+    /// `toChallenger` to the challenger, the rest to the treasury.
+    event AggregatorBondSlashed(
+        address indexed aggregator, uint64 indexed round, uint256 amount, uint256 toChallenger, uint256 remaining
+    );
+    /// @notice `round`'s result was erased by an upheld challenge; the aggregator must finalize it again.
+    event RoundReopened(uint64 indexed round);
+    /// @notice `account` deposited `amount` as aggregator bond, holding `total` now.
+    event AggregatorBondPosted(address indexed account, uint256 amount, uint256 total);
+    /// @notice `account` withdrew `amount` of its aggregator bond, holding `total` now.
+    event AggregatorBondWithdrawn(address indexed account, uint256 amount, uint256 total);
+    /// @notice Reader `account` (aggregator or auditor) published the secp256k1 public key that
+    /// participants encrypt updates to.
+    event ReaderKeyRegistered(address indexed account, bytes publicKey);
+    /// @notice `account` lost its reader role: its key is no longer listed.
+    event ReaderKeyRemoved(address indexed account);
     /// @notice Governance paid `amount` out of the treasury to `to`.
     event TreasuryWithdrawn(address indexed to, uint256 amount);
 
@@ -212,9 +286,15 @@ interface ITrainingRegistry {
     function appointAggregator(address account) external;
 
     /// @notice Bars `account` from committing, revealing and challenging; its stake stays deposited.
-    /// @dev DEFAULT_ADMIN_ROLE only.
-    /// @param account An active participant.
+    /// @dev DEFAULT_ADMIN_ROLE only. Also withdraws an admission not yet used to register.
+    /// @param account An active participant, or an admitted account.
     function removeParticipant(address account) external;
+
+    /// @notice Admits `account`: it may register when `admissionRequired`, and a removed participant
+    /// becomes active again with the stake it has left.
+    /// @dev DEFAULT_ADMIN_ROLE only.
+    /// @param account Any account not currently admitted.
+    function admitParticipant(address account) external;
 
     /// @notice Moves `amount` of `account`'s stake to the treasury (e.g. it committed without revealing).
     /// @dev DEFAULT_ADMIN_ROLE only. Works on removed participants too.
@@ -223,8 +303,10 @@ interface ITrainingRegistry {
     function slash(address account, uint256 amount) external;
 
     /// @notice Decides the pending challenge of `round`.
-    /// @dev DEFAULT_ADMIN_ROLE only. Upheld: the bond goes back to the challenger and the round is
-    /// Voided. Rejected: the bond goes to the treasury and the round returns to Finalized.
+    /// @dev DEFAULT_ADMIN_ROLE only. Upheld: the challenger's bond goes back to it, the finalizing
+    /// aggregator's bond is slashed by up to `aggregatorBond` (half to the challenger, the rest to
+    /// the treasury) and the round returns to Open with its result erased, to be finalized again.
+    /// Rejected: the challenger's bond goes to the treasury and the round returns to Finalized.
     /// @param roundId A round in status Challenged.
     /// @param upheld Whether the challenger was right.
     function resolveChallenge(uint64 roundId, bool upheld) external;
@@ -276,6 +358,29 @@ interface ITrainingRegistry {
     /// @param proof The Merkle proof of the leaf.
     function claim(uint64 roundId, address account, uint256 amount, bytes32[] calldata proof) external;
 
+    /// @notice Slashes `parameters().missedRevealPenalty` (at most the remaining stake) from `account`,
+    /// which committed in `round` and did not reveal; anyone may call it.
+    /// @dev Only after `round`'s reveal deadline, once, and while the commitment is still the
+    /// participant's latest (before it commits in a later round). The amount goes to the treasury.
+    /// @param roundId The round of the unrevealed commitment.
+    /// @param account The participant.
+    function slashUnrevealed(uint64 roundId, address account) external;
+
+    /// @notice Registers the caller's secp256k1 public key as a reader of encrypted updates.
+    /// @dev Only the aggregator and AUDITOR_ROLE holders. The key must derive the caller's address
+    /// (`address(uint160(uint256(keccak256(publicKey)))) == msg.sender`). Replaces an earlier key.
+    /// @param publicKey 64 bytes: the uncompressed point without its 0x04 prefix (x || y).
+    function registerReaderKey(bytes calldata publicKey) external;
+
+    /// @notice Deposits `amount` tokens as the caller's aggregator bond (approve them first).
+    /// @param amount Base units to add.
+    function postAggregatorBond(uint256 amount) external;
+
+    /// @notice Withdraws `amount` of the caller's aggregator bond.
+    /// @dev Not while the caller is the appointed aggregator, nor before `lockedUntil`.
+    /// @param amount Base units, at most the bond.
+    function withdrawAggregatorBond(uint256 amount) external;
+
     /// @notice Disputes the result of `round`, depositing `parameters().challengeBond` (approve it first).
     /// @dev Active participants and AUDITOR_ROLE holders; `round` Finalized and
     /// `block.timestamp < claimableAt`. Freezes claims until `resolveChallenge`.
@@ -286,9 +391,10 @@ interface ITrainingRegistry {
     // -------------------------------------------------------------- aggregator
 
     /// @notice Opens round `round` from the model at `modelCID` under the current task.
-    /// @dev AGGREGATOR_ROLE only. `round == nextRound()`; the previous round is Finalized (then
-    /// `modelHash` must equal its new model) or Voided (then `modelHash` must equal its starting
-    /// model); a task is set; `block.timestamp < commitDeadline < revealDeadline`.
+    /// @dev AGGREGATOR_ROLE only, holding at least `aggregatorBond`. `round == nextRound()`; the
+    /// previous round is Finalized and its challenge window is over (`block.timestamp >=
+    /// claimableAt`), and `modelHash` equals its new model; a task is set;
+    /// `block.timestamp < commitDeadline < revealDeadline`.
     /// @param roundId The round number.
     /// @param modelCID CID of the global model participants train from (stored: participants read it).
     /// @param modelHash keccak256 of that model's bytes.
@@ -303,7 +409,8 @@ interface ITrainingRegistry {
     ) external;
 
     /// @notice Publishes the result of `round`: new model, report and rewards root.
-    /// @dev AGGREGATOR_ROLE only; after `revealDeadline`; once. Gas does not depend on the number of
+    /// @dev AGGREGATOR_ROLE only, holding at least `aggregatorBond` (locked until the challenge window
+    /// ends); after `revealDeadline`; once (again after an upheld challenge). Gas does not depend on the number of
     /// participants. Nothing is minted here: each reward is minted when claimed, so a voided round
     /// never inflates the supply.
     /// @param roundId The open round.
@@ -381,4 +488,24 @@ interface ITrainingRegistry {
     /// @notice Forfeited bonds and slashed stakes held by the registry and not yet withdrawn.
     /// @return Base units.
     function treasury() external view returns (uint256);
+
+    /// @notice Whether governance admitted `account` (and did not remove it since).
+    /// @param account Any address.
+    /// @return True when admitted.
+    function isAdmitted(address account) external view returns (bool);
+
+    /// @notice The aggregator bond `account` holds.
+    /// @param account Any address.
+    /// @return bond Its amount and lock.
+    function aggregatorBondOf(address account) external view returns (AggregatorBond memory bond);
+
+    /// @notice The registered reader key of `account` (empty if none).
+    /// @param account Any address.
+    /// @return The 64-byte public key.
+    function readerKeyOf(address account) external view returns (bytes memory);
+
+    /// @notice Every current reader (aggregator, auditors) with a registered key, and the keys.
+    /// @return accounts The readers, in registration order (a removal moves the last one into its place).
+    /// @return publicKeys Their 64-byte public keys, index for index.
+    function readerKeys() external view returns (address[] memory accounts, bytes[] memory publicKeys);
 }

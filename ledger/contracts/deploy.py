@@ -1,10 +1,13 @@
-"""Deploying a fedledger network (token + registry) and letting other processes attach to it.
+"""Deploying a fedledger network (token + registry + governance) and letting others attach to it.
 
 `deploy_network` deploys RewardToken and TrainingRegistry, grants the registry MINTER_ROLE (it
-mints rewards on claim) and returns typed bindings. What another process needs to find the same
-network (chain id, the two addresses, the block to start reading events from) is a small
-`NetworkInfo` JSON file; `attach_network` reopens it and checks it really describes the chain it
-is connected to, so a node never commits to the wrong registry.
+mints rewards on claim) and returns typed bindings. `deploy_governance` deploys the consortium
+(membership token, timelock, governor) and `hand_over` gives the timelock every admin role of
+the token and registry while the deployer renounces its own: from then on only an executed
+proposal changes the network. What another process needs to find the same network (chain id,
+the addresses, the block to start reading events from) is a small `NetworkInfo` JSON file;
+`attach_network` reopens it and checks it really describes the chain it is connected to, so a
+node never commits to the wrong registry.
 """
 
 from __future__ import annotations
@@ -23,8 +26,27 @@ from web3.types import TxReceipt
 
 from ledger.chain.base import ChainBackend, TxRequest, TxSigner
 from ledger.contracts.artifacts import load_artifact
+from ledger.contracts.governance import (
+    CANCELLER_ROLE,
+    EXECUTOR_ROLE,
+    GOVERNOR_ARTIFACT,
+    MEMBERSHIP_ARTIFACT,
+    PROPOSER_ROLE,
+    TIMELOCK_ADMIN_ROLE,
+    TIMELOCK_ARTIFACT,
+    ConsortiumGovernor,
+    ConsortiumMembership,
+    ConsortiumTimelock,
+    Governance,
+    GovernanceParams,
+)
 from ledger.contracts.registry import ARTIFACT_NAME as REGISTRY_ARTIFACT
-from ledger.contracts.registry import AUDITOR_ROLE, RegistryParams, TrainingRegistry
+from ledger.contracts.registry import (
+    AUDITOR_ROLE,
+    DEFAULT_ADMIN_ROLE,
+    RegistryParams,
+    TrainingRegistry,
+)
 from ledger.contracts.token import ARTIFACT_NAME as TOKEN_ARTIFACT
 from ledger.contracts.token import MINTER_ROLE, RewardToken
 from ledger.errors import ConfigError
@@ -44,10 +66,13 @@ class NetworkInfo:
     token: ChecksumAddress
     registry: ChecksumAddress
     deployment_block: int
+    governor: ChecksumAddress | None = None
 
     def __post_init__(self) -> None:
         for key in ("token", "registry"):
             object.__setattr__(self, key, _address(getattr(self, key), key, "<NetworkInfo>"))
+        if self.governor is not None:
+            object.__setattr__(self, "governor", _address(self.governor, "governor", "<NetworkInfo>"))
         _positive_int(self.chain_id, "chainId", "<NetworkInfo>", allow_zero=False)
         _positive_int(self.deployment_block, "deploymentBlock", "<NetworkInfo>")
 
@@ -60,6 +85,8 @@ class NetworkInfo:
             "registry": self.registry,
             "deploymentBlock": self.deployment_block,
         }
+        if self.governor is not None:
+            document["governor"] = self.governor
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -86,6 +113,11 @@ class NetworkInfo:
             token=_address(document["token"], "token", origin),
             registry=_address(document["registry"], "registry", origin),
             deployment_block=_positive_int(document["deploymentBlock"], "deploymentBlock", origin),
+            governor=(
+                _address(document["governor"], "governor", origin)
+                if "governor" in document
+                else None
+            ),
         )
 
     def save(self, path: Path) -> None:
@@ -133,6 +165,7 @@ class Network:
     token: RewardToken
     registry: TrainingRegistry
     info: NetworkInfo
+    governance: Governance | None = None
 
     @property
     def backend(self) -> ChainBackend:
@@ -187,7 +220,77 @@ def attach_network(backend: ChainBackend, info: NetworkInfo) -> Network:
         raise NetworkInfoError(
             f"registry {info.registry} pays in token {actual_token}, not the file's {info.token}"
         )
-    return Network(token, registry, info)
+    governance = None
+    if info.governor is not None:
+        if not backend.w3.eth.get_code(info.governor):
+            raise NetworkInfoError(
+                f"no contract code at the governor address {info.governor} on chain "
+                f"{info.chain_id}: the chain was reset or the file is stale"
+            )
+        governance = Governance.attach(backend, info.governor,
+                                       deployment_block=info.deployment_block)
+    return Network(token, registry, info, governance)
+
+
+def deploy_governance(
+    backend: ChainBackend,
+    deployer: TxSigner,
+    members: Sequence[str],
+    params: GovernanceParams,
+) -> Governance:
+    """Deploy membership, timelock and governor; `members` get a vote each.
+
+    The governor is the timelock's only proposer and canceller; anyone may execute a queued
+    operation once its delay has passed. Membership ownership moves to the timelock and the
+    deployer renounces the timelock's admin role, so the deployer keeps no power here.
+    """
+    if not members:
+        raise ConfigError("a consortium needs at least one member")
+    first_block = backend.block_number() + 1
+    membership_artifact = load_artifact(MEMBERSHIP_ARTIFACT)
+    timelock_artifact = load_artifact(TIMELOCK_ARTIFACT)
+    governor_artifact = load_artifact(GOVERNOR_ARTIFACT)
+    zero = "0x" + "00" * 20
+    membership_contract = backend.deploy(membership_artifact, deployer.address, sender=deployer)
+    timelock_contract = backend.deploy(
+        timelock_artifact, params.timelock_delay, [], [zero], deployer.address, sender=deployer
+    )
+    governor_contract = backend.deploy(
+        governor_artifact,
+        membership_contract.address,
+        timelock_contract.address,
+        params.voting_delay,
+        params.voting_period,
+        params.quorum_percent,
+        sender=deployer,
+    )
+    membership = ConsortiumMembership(backend, membership_contract.address,
+                                      deployment_block=first_block, artifact=membership_artifact)
+    timelock = ConsortiumTimelock(backend, timelock_contract.address,
+                                  deployment_block=first_block, artifact=timelock_artifact)
+    governor = ConsortiumGovernor(backend, governor_contract.address,
+                                  deployment_block=first_block, artifact=governor_artifact)
+    timelock.grant_role(PROPOSER_ROLE, governor.address, sender=deployer)
+    timelock.grant_role(CANCELLER_ROLE, governor.address, sender=deployer)
+    for member in members:
+        membership.add_member(member, sender=deployer)
+    membership.transfer_ownership(timelock.address, sender=deployer)
+    timelock.renounce_role(TIMELOCK_ADMIN_ROLE, sender=deployer)
+    return Governance(governor, timelock, membership)
+
+
+def hand_over(network: Network, governance: Governance, deployer: TxSigner) -> Network:
+    """Give the timelock DEFAULT_ADMIN_ROLE on the token and registry; the deployer renounces it.
+
+    Returns the network with its governance attached and the governor in its `NetworkInfo`.
+    """
+    timelock = governance.timelock.address
+    for binding in (network.registry, network.token):
+        binding.grant_role(DEFAULT_ADMIN_ROLE, timelock, sender=deployer)
+        binding.renounce_role(DEFAULT_ADMIN_ROLE, sender=deployer)
+    info = NetworkInfo(network.info.chain_id, network.info.token, network.info.registry,
+                       network.info.deployment_block, governance.governor.address)
+    return Network(network.token, network.registry, info, governance)
 
 
 def enroll_participants(
@@ -234,7 +337,10 @@ class DevNetwork:
     """A deployed network with its cast: who governs, aggregates, audits and participates.
 
     For demos, simulations and tests on chains the project runs (dev accounts are funded).
-    `outsider` is funded with gas money but holds no role and is not registered.
+    `admin` deployed everything and now holds no role; it is the consortium's first member, and
+    `consortium` lists every member. Admin operations go through proposals
+    (ledger.contracts.devgov.enact fast-forwards one on a dev chain). `outsider` is funded with
+    gas money but holds no role, is not registered and is not a member.
     """
 
     network: Network
@@ -245,6 +351,15 @@ class DevNetwork:
     participants: tuple[TxSigner, ...]
     params: RegistryParams
     stake: int
+    consortium: tuple[TxSigner, ...] = ()
+    governance_params: GovernanceParams = GovernanceParams.dev()
+
+    @property
+    def governance(self) -> Governance:
+        """The consortium's governor, timelock and membership."""
+        if self.network.governance is None:
+            raise ConfigError("this dev network was deployed without governance")
+        return self.network.governance
 
     @property
     def registry(self) -> TrainingRegistry:
@@ -266,11 +381,18 @@ def bootstrap_dev_network(
     *,
     participants: int,
     spare_tokens: int = 0,
+    consortium: Sequence[TxSigner] = (),
+    governance_params: GovernanceParams | None = None,
+    aggregator_bond: int | None = None,
 ) -> DevNetwork:
-    """Deploy, appoint the aggregator, grant the auditor role, enroll `participants` members.
+    """Deploy, appoint the aggregator, grant the auditor role, enroll `participants` members,
+    then hand every admin role to the consortium's timelock.
 
     Roles come from `accounts` in order: admin, aggregator, auditor, outsider, then the
-    participants. Each participant (and the auditor) also gets `spare_tokens` for bonds.
+    participants. Each participant (and the auditor) also gets `spare_tokens` for bonds. The
+    aggregator posts `aggregator_bond` (default `params.aggregator_bond`) as its bond. The
+    consortium is `admin` plus `consortium` (extra voting members), governed by
+    `governance_params` (default `GovernanceParams.dev()`).
     """
     needed = 4 + participants
     if len(accounts) < needed:
@@ -283,11 +405,25 @@ def bootstrap_dev_network(
     network = deploy_network(backend, admin, params)
     network.registry.appoint_aggregator(aggregator.address, sender=admin)
     network.registry.grant_role(AUDITOR_ROLE, auditor.address, sender=admin)
+    if params.admission_required:
+        for member in members:
+            network.registry.admit_participant(member.address, sender=admin)
     enroll_participants(network, admin, members, params.min_stake, spare_tokens=spare_tokens)
-    if spare_tokens > 0:
+    bond = params.aggregator_bond if aggregator_bond is None else aggregator_bond
+    if spare_tokens > 0 or bond > 0:
         network.token.grant_role(MINTER_ROLE, admin.address, sender=admin)
-        network.token.mint(auditor.address, spare_tokens, sender=admin)
+        if spare_tokens > 0:
+            network.token.mint(auditor.address, spare_tokens, sender=admin)
+        if bond > 0:
+            network.token.mint(aggregator.address, bond, sender=admin)
         network.token.revoke_role(MINTER_ROLE, admin.address, sender=admin)
+    if bond > 0:
+        network.token.approve(network.registry.address, bond, sender=aggregator)
+        network.registry.post_aggregator_bond(bond, sender=aggregator)
+    voters = (admin, *[m for m in consortium if m.address != admin.address])
+    gov_params = GovernanceParams.dev() if governance_params is None else governance_params
+    governance = deploy_governance(backend, admin, [v.address for v in voters], gov_params)
+    network = hand_over(network, governance, admin)
     return DevNetwork(
         network=network,
         admin=admin,
@@ -297,6 +433,8 @@ def bootstrap_dev_network(
         participants=members,
         params=params,
         stake=params.min_stake,
+        consortium=voters,
+        governance_params=gov_params,
     )
 
 
@@ -308,6 +446,8 @@ __all__ = [
     "NetworkInfoError",
     "attach_network",
     "bootstrap_dev_network",
+    "deploy_governance",
     "deploy_network",
     "enroll_participants",
+    "hand_over",
 ]

@@ -1,5 +1,9 @@
 """Typed binding of the TrainingRegistry contract: rounds, membership, rewards, challenges.
 
+Admin methods (`set_task`, `admit_participant`, `slash`, `resolve_challenge`, ...) need the sender
+to hold DEFAULT_ADMIN_ROLE, which on a deployed network only the consortium's timelock does: build
+them as proposal actions with `ledger.contracts.governance.RegistryActions` instead.
+
 One method per contract function (snake_case, checked arguments), one frozen record per event,
 `events_<name>(...)` readers that filter on the event's indexed arguments, and `commitment(...)`,
 the exact preimage hash the contract checks at reveal. Status and parameters come back as typed
@@ -23,6 +27,7 @@ from ledger.contracts.binding import (
     UINT64_MAX,
     AccessControlBinding,
     ChainEvent,
+    InvalidArgument,
     RoleAdminChanged,
     RoleGranted,
     RoleRevoked,
@@ -47,27 +52,49 @@ class RoundStatus(IntEnum):
     OPEN = 1
     FINALIZED = 2
     CHALLENGED = 3
-    VOIDED = 4
 
 
 @dataclass(frozen=True)
 class RegistryParams:
-    """Governance-set economics (`Params`): token base units and seconds."""
+    """Governance-set economics (`Params`): token base units and seconds.
+
+    `aggregator_bond` is the least bond the aggregator must hold to open and finalize rounds (and
+    what an upheld challenge slashes); `missed_reveal_penalty` is what anyone may have slashed
+    from a participant that committed without revealing; `admission_required` limits
+    `register` to accounts governance admitted.
+    """
 
     min_stake: int
     reward_per_round: int
     challenge_window: int
     challenge_bond: int
+    aggregator_bond: int = 0
+    missed_reveal_penalty: int = 0
+    admission_required: bool = False
 
     def __post_init__(self) -> None:
         as_uint(self.min_stake, "min_stake", UINT128_MAX)
         as_uint(self.reward_per_round, "reward_per_round", UINT96_MAX)
         as_uint(self.challenge_window, "challenge_window", UINT64_MAX)
         as_uint(self.challenge_bond, "challenge_bond", UINT96_MAX)
+        as_uint(self.aggregator_bond, "aggregator_bond", UINT96_MAX)
+        as_uint(self.missed_reveal_penalty, "missed_reveal_penalty", UINT96_MAX)
+        if not isinstance(self.admission_required, bool):
+            raise InvalidArgument(
+                f"admission_required must be a bool, got {self.admission_required!r}"
+            )
 
-    def as_abi(self) -> tuple[int, int, int, int]:
+    def as_abi(self) -> tuple[int, int, int, int, int, int, bool]:
         """The struct as the ABI orders it."""
-        return (self.min_stake, self.reward_per_round, self.challenge_window, self.challenge_bond)
+        return (
+            self.min_stake,
+            self.reward_per_round,
+            self.challenge_window,
+            self.challenge_bond,
+            self.aggregator_bond,
+            self.missed_reveal_penalty,
+            self.admission_required,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,24 @@ class RoundInfo:
     claimable_at: int
     challenger: ChecksumAddress
     challenge_bond: int
+    aggregator: ChecksumAddress
+
+
+@dataclass(frozen=True)
+class AggregatorBondInfo:
+    """An account's aggregator bond (`aggregatorBondOf(address)`)."""
+
+    account: ChecksumAddress
+    amount: int
+    locked_until: int
+
+
+@dataclass(frozen=True)
+class ReaderKey:
+    """A reader (aggregator or auditor) and the 64-byte secp256k1 public key it registered."""
+
+    account: ChecksumAddress
+    public_key: bytes
 
 
 @dataclass(frozen=True)
@@ -133,6 +178,73 @@ class ParticipantRemoved(ChainEvent):
 
 
 @dataclass(frozen=True)
+class ParticipantAdmitted(ChainEvent):
+    EVENT_NAME = "ParticipantAdmitted"
+    account: ChecksumAddress
+
+
+@dataclass(frozen=True)
+class UnrevealedCommitSlashed(ChainEvent):
+    EVENT_NAME = "UnrevealedCommitSlashed"
+    round: int
+    account: ChecksumAddress
+    amount: int
+
+
+@dataclass(frozen=True)
+class ChallengeBondForfeited(ChainEvent):
+    EVENT_NAME = "ChallengeBondForfeited"
+    round: int
+    challenger: ChecksumAddress
+    bond: int
+
+
+@dataclass(frozen=True)
+class AggregatorBondSlashed(ChainEvent):
+    EVENT_NAME = "AggregatorBondSlashed"
+    aggregator: ChecksumAddress
+    round: int
+    amount: int
+    to_challenger: int
+    remaining: int
+
+
+@dataclass(frozen=True)
+class RoundReopened(ChainEvent):
+    EVENT_NAME = "RoundReopened"
+    round: int
+
+
+@dataclass(frozen=True)
+class AggregatorBondPosted(ChainEvent):
+    EVENT_NAME = "AggregatorBondPosted"
+    account: ChecksumAddress
+    amount: int
+    total: int
+
+
+@dataclass(frozen=True)
+class AggregatorBondWithdrawn(ChainEvent):
+    EVENT_NAME = "AggregatorBondWithdrawn"
+    account: ChecksumAddress
+    amount: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ReaderKeyRegistered(ChainEvent):
+    EVENT_NAME = "ReaderKeyRegistered"
+    account: ChecksumAddress
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class ReaderKeyRemoved(ChainEvent):
+    EVENT_NAME = "ReaderKeyRemoved"
+    account: ChecksumAddress
+
+
+@dataclass(frozen=True)
 class ParticipantSlashed(ChainEvent):
     EVENT_NAME = "ParticipantSlashed"
     account: ChecksumAddress
@@ -154,6 +266,9 @@ class ParametersSet(ChainEvent):
     reward_per_round: int
     challenge_window: int
     challenge_bond: int
+    aggregator_bond: int
+    missed_reveal_penalty: int
+    admission_required: bool
 
 
 @dataclass(frozen=True)
@@ -253,6 +368,15 @@ REGISTRY_EVENTS: tuple[type[ChainEvent], ...] = (
     RoundChallenged,
     ChallengeResolved,
     TreasuryWithdrawn,
+    ParticipantAdmitted,
+    UnrevealedCommitSlashed,
+    ChallengeBondForfeited,
+    AggregatorBondSlashed,
+    RoundReopened,
+    AggregatorBondPosted,
+    AggregatorBondWithdrawn,
+    ReaderKeyRegistered,
+    ReaderKeyRemoved,
     RoleGranted,
     RoleRevoked,
     RoleAdminChanged,
@@ -279,6 +403,26 @@ def commitment(
 
 def _round(value: int) -> int:
     return as_uint(value, "round", UINT64_MAX)
+
+
+def reader_public_key(public_key: bytes) -> bytes:
+    """The 64-byte (x || y) form the registry stores, from 64 bytes or 65 with the 0x04 prefix."""
+    if not isinstance(public_key, (bytes, bytearray)):
+        raise InvalidArgument(f"public_key must be bytes, got {type(public_key).__name__}")
+    raw = bytes(public_key)
+    if len(raw) == 65 and raw[0] == 4:
+        raw = raw[1:]
+    if len(raw) != 64:
+        raise InvalidArgument(
+            f"public_key must be an uncompressed secp256k1 point (64 bytes, or 65 starting "
+            f"with 0x04), got {len(public_key)} bytes"
+        )
+    return raw
+
+
+def reader_address(public_key: bytes) -> ChecksumAddress:
+    """The Ethereum address a reader key belongs to (what the registry checks against the caller)."""
+    return as_address("0x" + keccak(reader_public_key(public_key))[-20:].hex(), "derived address")
 
 
 class TrainingRegistry(AccessControlBinding):
@@ -338,6 +482,14 @@ class TrainingRegistry(AccessControlBinding):
             "removeParticipant", as_address(account, "account"), sender=sender, gas=gas
         )
 
+    def admit_participant(
+        self, account: str, *, sender: TxSigner, gas: int | None = None
+    ) -> TxReceipt:
+        """Admit `account` (needed to register when admission is required; lifts a removal)."""
+        return self._transact(
+            "admitParticipant", as_address(account, "account"), sender=sender, gas=gas
+        )
+
     def slash(
         self, account: str, amount: int, *, sender: TxSigner, gas: int | None = None
     ) -> TxReceipt:
@@ -353,7 +505,7 @@ class TrainingRegistry(AccessControlBinding):
     def resolve_challenge(
         self, round: int, upheld: bool, *, sender: TxSigner, gas: int | None = None
     ) -> TxReceipt:
-        """Decide the pending challenge of `round` (upheld voids the round)."""
+        """Decide the pending challenge of `round` (upheld slashes the aggregator, reopens it)."""
         return self._transact(
             "resolveChallenge", _round(round), bool(upheld), sender=sender, gas=gas
         )
@@ -430,6 +582,45 @@ class TrainingRegistry(AccessControlBinding):
             [as_bytes32(node, "proof node") for node in proof],
             sender=sender,
             gas=gas,
+        )
+
+    def slash_unrevealed(
+        self, round: int, account: str, *, sender: TxSigner, gas: int | None = None
+    ) -> TxReceipt:
+        """Slash `account`'s missed-reveal penalty for `round` (anyone, after the reveal deadline)."""
+        return self._transact(
+            "slashUnrevealed",
+            _round(round),
+            as_address(account, "account"),
+            sender=sender,
+            gas=gas,
+        )
+
+    def register_reader_key(
+        self, public_key: bytes, *, sender: TxSigner, gas: int | None = None
+    ) -> TxReceipt:
+        """Publish the sender's secp256k1 public key as a reader (aggregator or auditor only).
+
+        Accepts the 64-byte uncompressed point or its 65-byte form with the 0x04 prefix.
+        """
+        return self._transact(
+            "registerReaderKey", reader_public_key(public_key), sender=sender, gas=gas
+        )
+
+    def post_aggregator_bond(
+        self, amount: int, *, sender: TxSigner, gas: int | None = None
+    ) -> TxReceipt:
+        """Deposit `amount` as the sender's aggregator bond (approve it to the registry first)."""
+        return self._transact(
+            "postAggregatorBond", as_uint(amount, "amount"), sender=sender, gas=gas
+        )
+
+    def withdraw_aggregator_bond(
+        self, amount: int, *, sender: TxSigner, gas: int | None = None
+    ) -> TxReceipt:
+        """Withdraw `amount` of the sender's bond (not while appointed, nor before its lock ends)."""
+        return self._transact(
+            "withdrawAggregatorBond", as_uint(amount, "amount"), sender=sender, gas=gas
         )
 
     def challenge(
@@ -519,6 +710,7 @@ class TrainingRegistry(AccessControlBinding):
             claimable_at=raw[13],
             challenger=raw[14],
             challenge_bond=raw[15],
+            aggregator=raw[16],
         )
 
     def next_round(self) -> int:
@@ -563,6 +755,27 @@ class TrainingRegistry(AccessControlBinding):
     def treasury(self) -> int:
         """Forfeited bonds and slashed stakes held and not yet withdrawn."""
         return int(self._call("treasury"))
+
+    def is_admitted(self, account: str) -> bool:
+        """Whether governance admitted `account` (and did not remove it since)."""
+        return bool(self._call("isAdmitted", as_address(account, "account")))
+
+    def aggregator_bond_of(self, account: str) -> AggregatorBondInfo:
+        """The aggregator bond `account` holds and until when it is locked."""
+        checked = as_address(account, "account")
+        amount, locked_until = self._call("aggregatorBondOf", checked)
+        return AggregatorBondInfo(checked, int(amount), int(locked_until))
+
+    def reader_key_of(self, account: str) -> bytes:
+        """The 64-byte reader key `account` registered (empty bytes if none)."""
+        return bytes(self._call("readerKeyOf", as_address(account, "account")))
+
+    def reader_keys(self) -> list[ReaderKey]:
+        """Every current reader with a registered key: whom participants encrypt updates to."""
+        accounts, keys = self._call("readerKeys")
+        return [
+            ReaderKey(as_address(a, "reader"), bytes(k)) for a, k in zip(accounts, keys, strict=True)
+        ]
 
     # -- events -------------------------------------------------------------------------------
 
@@ -698,3 +911,90 @@ class TrainingRegistry(AccessControlBinding):
         self, from_block: int | None = None, to_block: int | None = None, *, to: str | None = None
     ) -> list[TreasuryWithdrawn]:
         return self._events(TreasuryWithdrawn, from_block, to_block, {"to": to})
+
+    def events_participant_admitted(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
+    ) -> list[ParticipantAdmitted]:
+        return self._events(ParticipantAdmitted, from_block, to_block, {"account": account})
+
+    def events_unrevealed_commit_slashed(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        round: int | None = None,
+        account: str | None = None,
+    ) -> list[UnrevealedCommitSlashed]:
+        return self._events(
+            UnrevealedCommitSlashed, from_block, to_block, {"round": round, "account": account}
+        )
+
+    def events_challenge_bond_forfeited(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        round: int | None = None,
+    ) -> list[ChallengeBondForfeited]:
+        return self._events(ChallengeBondForfeited, from_block, to_block, {"round": round})
+
+    def events_aggregator_bond_slashed(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        round: int | None = None,
+        aggregator: str | None = None,
+    ) -> list[AggregatorBondSlashed]:
+        return self._events(
+            AggregatorBondSlashed, from_block, to_block, {"round": round, "aggregator": aggregator}
+        )
+
+    def events_round_reopened(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        round: int | None = None,
+    ) -> list[RoundReopened]:
+        return self._events(RoundReopened, from_block, to_block, {"round": round})
+
+    def events_aggregator_bond_posted(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
+    ) -> list[AggregatorBondPosted]:
+        return self._events(AggregatorBondPosted, from_block, to_block, {"account": account})
+
+    def events_aggregator_bond_withdrawn(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
+    ) -> list[AggregatorBondWithdrawn]:
+        return self._events(AggregatorBondWithdrawn, from_block, to_block, {"account": account})
+
+    def events_reader_key_registered(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
+    ) -> list[ReaderKeyRegistered]:
+        return self._events(ReaderKeyRegistered, from_block, to_block, {"account": account})
+
+    def events_reader_key_removed(
+        self,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        *,
+        account: str | None = None,
+    ) -> list[ReaderKeyRemoved]:
+        return self._events(ReaderKeyRemoved, from_block, to_block, {"account": account})

@@ -15,6 +15,10 @@ from ledger.errors import ConfigError, FormatError
 
 REGISTRY_FUNCTIONS = {
     "AGGREGATOR_ROLE()", "AUDITOR_ROLE()", "DEFAULT_ADMIN_ROLE()", "aggregator()",
+    "admitParticipant(address)", "aggregatorBondOf(address)", "isAdmitted(address)",
+    "postAggregatorBond(uint256)", "readerKeyOf(address)", "readerKeys()",
+    "registerReaderKey(bytes)", "slashUnrevealed(uint64,address)",
+    "withdrawAggregatorBond(uint256)",
     "appointAggregator(address)", "challenge(uint64,string)",
     "claim(uint64,address,uint256,bytes32[])", "commit(uint64,bytes32)",
     "commitmentOf(uint64,address)",
@@ -26,15 +30,24 @@ REGISTRY_FUNCTIONS = {
     "resolveChallenge(uint64,bool)",
     "reveal(uint64,string,bytes32,string,bytes32,uint64,bytes32)",
     "revokeRole(bytes32,address)", "round(uint64)",
-    "setParameters((uint128,uint96,uint64,uint96))", "setTask(bytes32,string)",
+    "setParameters((uint128,uint96,uint64,uint96,uint96,uint96,bool))", "setTask(bytes32,string)",
     "slash(address,uint256)", "supportsInterface(bytes4)", "task()", "token()", "treasury()",
     "withdrawTreasury(address,uint256)",
 }
 
 REGISTRY_EVENTS = {
     "AggregatorAppointed(address indexed,address indexed)",
+    "AggregatorBondPosted(address indexed,uint256,uint256)",
+    "AggregatorBondSlashed(address indexed,uint64 indexed,uint256,uint256,uint256)",
+    "AggregatorBondWithdrawn(address indexed,uint256,uint256)",
+    "ChallengeBondForfeited(uint64 indexed,address indexed,uint256)",
     "ChallengeResolved(uint64 indexed,bool)",
-    "ParametersSet(uint128,uint96,uint64,uint96)",
+    "ParametersSet(uint128,uint96,uint64,uint96,uint96,uint96,bool)",
+    "ParticipantAdmitted(address indexed)",
+    "ReaderKeyRegistered(address indexed,bytes)",
+    "ReaderKeyRemoved(address indexed)",
+    "RoundReopened(uint64 indexed)",
+    "UnrevealedCommitSlashed(uint64 indexed,address indexed,uint256)",
     "ParticipantRegistered(address indexed,uint256)",
     "ParticipantRemoved(address indexed)",
     "ParticipantSlashed(address indexed,uint256,uint256)",
@@ -57,7 +70,7 @@ ROUND_INFO_FIELDS = [
     ("commitCount", "uint32"), ("revealCount", "uint32"), ("newModelHash", "bytes32"),
     ("reportHash", "bytes32"), ("rewardsRoot", "bytes32"), ("totalReward", "uint256"),
     ("claimedReward", "uint256"), ("claimableAt", "uint64"), ("challenger", "address"),
-    ("challengeBond", "uint256"),
+    ("challengeBond", "uint256"), ("aggregator", "address"),
 ]
 
 
@@ -82,10 +95,17 @@ def test_both_contracts_ship_as_artifacts() -> None:
     names = artifact_names()
 
     # Assert
-    assert names == ("RewardToken", "TrainingRegistry")
+    assert names == (
+        "ConsortiumGovernor",
+        "ConsortiumMembership",
+        "ConsortiumTimelock",
+        "RewardToken",
+        "TrainingRegistry",
+    )
 
 
-@pytest.mark.parametrize("name", ["RewardToken", "TrainingRegistry"])
+@pytest.mark.parametrize("name", ["RewardToken", "TrainingRegistry", "ConsortiumGovernor",
+                                  "ConsortiumMembership", "ConsortiumTimelock"])
 def test_loaded_artifact_carries_code_compiler_and_settings(name: str) -> None:
     # Execute
     artifact = load_artifact(name)
@@ -197,7 +217,7 @@ def test_unknown_artifact_is_a_config_error_listing_known_ones(name: str) -> Non
 
     # Assert
     assert isinstance(caught.value, ConfigError)
-    assert "RewardToken, TrainingRegistry" in str(caught.value)
+    assert "ConsortiumTimelock, RewardToken, TrainingRegistry" in str(caught.value)
 
 
 def _valid_document() -> dict[str, Any]:

@@ -39,6 +39,11 @@ def fresh() -> CompilationResult:
     return compile_contracts()
 
 
+#: Every contract under contracts/ that compiles to a deployable artifact, sorted.
+DEPLOYABLE = ("ConsortiumGovernor", "ConsortiumMembership", "ConsortiumTimelock", "RewardToken",
+              "TrainingRegistry")
+
+
 def _script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("compile_contracts_script", SCRIPT)
     assert spec is not None and spec.loader is not None
@@ -89,9 +94,11 @@ def test_bytecode_embeds_no_metadata_hash(fresh: CompilationResult) -> None:
 
 def test_interfaces_yield_no_artifact(fresh: CompilationResult) -> None:
     # Assert
-    assert set(fresh.artifacts) == {"RewardToken", "TrainingRegistry"}
+    assert set(fresh.artifacts) == set(DEPLOYABLE)
     assert set(read_sources()) == {
         "contracts/RewardToken.sol", "contracts/TrainingRegistry.sol",
+        "contracts/ConsortiumGovernor.sol", "contracts/ConsortiumMembership.sol",
+        "contracts/ConsortiumTimelock.sol", "contracts/interfaces/IConsortiumMembership.sol",
         "contracts/interfaces/IRewardToken.sol", "contracts/interfaces/ITrainingRegistry.sol"}
 
 
@@ -172,7 +179,7 @@ def test_check_passes_on_the_committed_artifacts(fresh: CompilationResult,
 
     # Assert
     assert code == 0
-    assert "2 artifacts match the sources" in capsys.readouterr().out
+    assert f"{len(DEPLOYABLE)} artifacts match the sources" in capsys.readouterr().out
 
 
 def test_check_fails_on_stale_missing_and_extra_files(fresh: CompilationResult, tmp_path: Path,
@@ -205,9 +212,8 @@ def test_write_mode_produces_the_committed_bytes(fresh: CompilationResult, tmp_p
 
     # Assert
     assert code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["RewardToken.json",
-                                                          "TrainingRegistry.json"]
-    for name in ("RewardToken", "TrainingRegistry"):
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{n}.json" for n in DEPLOYABLE]
+    for name in DEPLOYABLE:
         assert (tmp_path / f"{name}.json").read_bytes() == (COMMITTED / f"{name}.json").read_bytes()
         assert load_artifact(name) is not None
 

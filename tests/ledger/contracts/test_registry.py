@@ -15,11 +15,15 @@ from eth_utils import keccak
 from ledger.contracts.artifacts import load_artifact
 from ledger.contracts.binding import InvalidArgument, snake_case
 from ledger.contracts.deploy import DevNetwork
+from ledger.contracts.devgov import govern
+from ledger.contracts.proposals import RegistryActions
 from ledger.contracts.registry import (
     AGGREGATOR_ROLE,
     REGISTRY_EVENTS,
+    AggregatorBondSlashed,
     ChallengeResolved,
     RewardClaimed,
+    RoundReopened,
     RoundChallenged,
     RoundFinalized,
     RoundOpened,
@@ -47,7 +51,7 @@ def _hashes(i: int) -> tuple[bytes, bytes, bytes]:
 def _open_round(dev: DevNetwork, round_id: int = 0) -> tuple[int, int]:
     registry = dev.registry
     if round_id == 0:
-        registry.set_task(TASK_HASH, "bafytask", sender=dev.admin)
+        govern(dev, RegistryActions(registry).set_task(TASK_HASH, "bafytask"))
     now = dev.backend.now()
     commit_deadline, reveal_deadline = now + 100, now + 200
     registry.open_round(
@@ -206,7 +210,7 @@ def test_outsider_cannot_commit(network: DevNetwork) -> None:
 
 def test_only_the_aggregator_opens_rounds(network: DevNetwork) -> None:
     # Prepare
-    network.registry.set_task(TASK_HASH, "bafytask", sender=network.admin)
+    govern(network, RegistryActions(network.registry).set_task(TASK_HASH, "bafytask"))
     now = network.backend.now()
 
     # Execute
@@ -253,7 +257,7 @@ def test_stake_below_minimum_and_double_registration_decode(network: DevNetwork)
     )
 
 
-def test_challenge_freezes_claims_until_governance_voids_the_round(network: DevNetwork) -> None:
+def test_challenge_freezes_claims_until_governance_reopens_the_round(network: DevNetwork) -> None:
     # Prepare: an empty round, finalized with one reward
     registry, backend = network.registry, network.backend
     challenger = network.participants[2]
@@ -280,7 +284,8 @@ def test_challenge_freezes_claims_until_governance_voids_the_round(network: DevN
     backend.advance_time(network.params.challenge_window)
     with pytest.raises(ContractRevert) as frozen:
         registry.claim(0, winner.address, 50, tree.get_proof(0), sender=winner)
-    resolved = registry.resolve_challenge(0, True, sender=network.admin)
+    enacted = govern(network, RegistryActions(registry).resolve_challenge(0, True))
+    resolved = enacted.execute
 
     # Assert
     (record,) = registry.decode_receipt_events(challenged)
@@ -292,14 +297,12 @@ def test_challenge_freezes_claims_until_governance_voids_the_round(network: DevN
         network.params.challenge_bond,
     )
     assert (frozen.value.error_name, frozen.value.error_args) == ("RegistryClaimsFrozen", (0,))
-    assert registry.decode_receipt_events(resolved)[0] == ChallengeResolved(
-        block_number=resolved["blockNumber"],
-        tx_hash=bytes(resolved["transactionHash"]),
-        log_index=0,
-        round=0,
-        upheld=True,
-    )
-    assert registry.round_info(0).status is RoundStatus.VOIDED
+    decided, slashed, reopened = registry.decode_receipt_events(resolved)[:3]
+    assert isinstance(decided, ChallengeResolved) and (decided.round, decided.upheld) == (0, True)
+    assert isinstance(slashed, AggregatorBondSlashed)
+    assert (slashed.aggregator, slashed.round) == (network.aggregator.address, 0)
+    assert isinstance(reopened, RoundReopened) and reopened.round == 0
+    assert registry.round_info(0).status is RoundStatus.OPEN
     assert registry.events_round_challenged(challenger=challenger.address) == [record]
 
 
