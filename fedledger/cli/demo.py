@@ -2,12 +2,11 @@
 
 Runs on the embedded defaults (py-evm in process, the on-disk Kubo-compatible store),
 so nothing needs starting by hand; `--chain anvil` runs the same over a managed anvil.
-Writes every round report, the audit (JSON) and plots into `--out`.
+Writes every round report, the audit (JSON and a self-contained HTML page) and plots into `--out`.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aggregator.orchestrator import FinalizedRound
-from aggregator.round_compute import compute_round
+from fedledger.cli.audit import default_rules, write_outputs
 from fedledger.simulation import TOKEN, Member, Simulation, SimulationConfig
 from ledger.audit.verifier import Auditor, AuditReport
 from ledger.chain.base import TestChainBackend
@@ -169,9 +168,9 @@ def demo_command(
         for done in result.rounds:
             (out / "reports" / f"round-{done.round}.json").write_bytes(done.report.canonical_bytes())
         console.print("auditing the history from chain events and content hashes…")
-        auditor = Auditor(result.network, store, compute_round)
+        auditor = Auditor(result.network, store, default_rules())
         audit = auditor.audit()
-        (out / "audit.json").write_text(json.dumps(audit.to_json(), indent=2))
+        write_outputs(audit, out / "audit.json", out / "audit.html")
         result.network.info.save(out / "network.json")
         plots = _plots(out, result.accuracy, result.members)
         _summary(console, result, audit)
@@ -181,7 +180,7 @@ def demo_command(
         colour = "green" if audit.verdict.value == "verified" else "red"
         console.print(f"audit verdict: [bold {colour}]{audit.verdict.value}[/] for "
                       f"{len(audit.rounds)} rounds")
-        console.print(f"wrote {out}/reports/, {out}/audit.json, "
+        console.print(f"wrote {out}/reports/, {out}/audit.json, {out}/audit.html, "
                       + ", ".join(str(p) for p in plots)
                       + f" in {time.perf_counter() - started:.0f} s")
         if audit.verdict.value != "verified":
