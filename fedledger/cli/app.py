@@ -34,11 +34,13 @@ def _root(
 
 
 def _wire() -> None:
-    from fedledger.cli import demo, store
+    from fedledger.cli import audit, demo, node, store
 
     app.add_typer(store.app, name="store")
+    app.add_typer(node.app, name="node")
     app.command("cid")(store.cid_command)
     app.registered_commands.extend(demo.app.registered_commands)
+    app.registered_commands.extend(audit.app.registered_commands)
 
 
 _wire()
