@@ -1,6 +1,6 @@
 """Tamper tests: one lie per test, on a real chain, and the auditor must name exactly it.
 
-Round 0 is played once per module (`build_history`) up to the end of its reveal window;
+Round 0 is played once (conftest `history`, `build_history`) up to the end of its reveal window;
 each test reverts the chain to that point and lets `LyingAggregator` finalize it with one
 lie. The assertions pin the finding codes (and who they name), so an auditor that reports
 the right verdict for the wrong reason fails.
@@ -9,7 +9,6 @@ the right verdict for the wrong reason fails.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,8 +20,6 @@ from aggregator.rewards import allocate_rewards
 from aggregator.round_compute import compute_round
 from ledger.audit import Auditor, AuditRules, Verdict
 from ledger.audit import findings as F
-from ledger.chain.base import TestChainBackend
-from ledger.errors import ContractRevert
 from ledger.formats.update import decode_update
 from ledger.store.disk import DiskStore
 from ledger.submissions import SubmissionCheck
@@ -31,29 +28,10 @@ from tests.ledger.audit.lying_aggregator import (
     TOKEN,
     History,
     LyingAggregator,
-    build_history,
     reallocate,
 )
 
 RULES = AuditRules(compute_round=compute_round, allocate_rewards=allocate_rewards)
-
-
-@pytest.fixture(scope="module")
-def _built(embedded_chain: TestChainBackend,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[History, list[int]]]:
-    before = embedded_chain.snapshot()
-    store = DiskStore(tmp_path_factory.mktemp("audit-store"))
-    history = build_history(embedded_chain, store)
-    yield history, [embedded_chain.snapshot()]
-    embedded_chain.revert(before)
-
-
-@pytest.fixture
-def history(_built: tuple[History, list[int]]) -> Iterator[History]:
-    h, holder = _built
-    yield h
-    h.backend.revert(holder[0])
-    holder[0] = h.backend.snapshot()
 
 
 def audit(h: History, store: DiskStore | None = None):  # type: ignore[no-untyped-def]
@@ -264,27 +242,3 @@ def test_a_claim_paid_that_is_not_in_the_tree_is_named(history: History) -> None
     assert claim.message.startswith(f"{accomplice.address} was paid {5 * TOKEN} in round 0")
     assert [(c.account, c.amount) for c in r0.claims] == [(accomplice.address, 5 * TOKEN)]
     assert history.network.token.balance_of(accomplice.address) == 5 * TOKEN
-
-
-def test_a_claim_after_a_challenge_reverts_with_claims_frozen(history: History) -> None:
-    # Prepare: a lying round, challenged by the auditor within the window.
-    liar = LyingAggregator(history)
-    published = liar.finalize(model_vector=liar.outcome().new_vector * 2)
-    registry, token = history.network.registry, history.network.token
-    from ledger.contracts.registry import AUDITOR_ROLE
-    from ledger.contracts.token import MINTER_ROLE
-
-    registry.grant_role(AUDITOR_ROLE, history.auditor.address, sender=history.admin)
-    token.grant_role(MINTER_ROLE, history.admin.address, sender=history.admin)
-    token.mint(history.auditor.address, 5 * TOKEN, sender=history.admin)
-    token.approve(registry.address, 5 * TOKEN, sender=history.auditor)
-    registry.challenge(0, "bafkreievidence", sender=history.auditor)
-    owed = next(s.reward for s in published.report.submissions
-                if s.participant == history.honest[0].signer.address)
-
-    # Execute / Assert
-    with pytest.raises(ContractRevert) as caught:
-        liar.claim(published, history.honest[0].signer, owed)
-    assert (caught.value.error_name, caught.value.error_args) == ("RegistryClaimsFrozen", (0,))
-    _, r0 = audit(history)
-    assert (r0.status, r0.codes()) == ("challenged", [F.MODEL_RECOMPUTED])
