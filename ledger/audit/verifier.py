@@ -36,6 +36,7 @@ from eth_utils import keccak
 from ledger.audit import findings as F
 from ledger.audit.findings import Finding, Verdict, mismatch, unverifiable, verdict_of
 from ledger.audit.history import CalldataReader, NetworkHistory, RoundEvents, replay
+from ledger.audit.privacy import RoundPrivacyAudit, encrypted_findings
 from ledger.audit.result import AuditReport, ClaimView, RoundAudit, SubmissionView
 from ledger.audit.rules import AuditRules, RecomputedRound, RoundRecompute
 from ledger.contracts.deploy import Network
@@ -44,6 +45,8 @@ from ledger.errors import ContentNotFound, FormatError, IntegrityError, StoreErr
 from ledger.formats.model import decode_model, encode_model
 from ledger.formats.report import RoundReport, parse_report, rewards_leaves, rewards_root
 from ledger.formats.task import TaskSpec
+from ledger.privacy.readers import ReaderSecret
+from ledger.privacy.record import PrivacyRecord
 from ledger.store.base import ContentStore
 from ledger.submissions import RevealedSubmission, SubmissionCheck, check_submission
 from ledger.weights import weights_hash
@@ -86,7 +89,11 @@ class Auditor:
     """
 
     def __init__(self, network: Network, store: ContentStore,
-                 rules: AuditRules | RoundRecompute) -> None:
+                 rules: AuditRules | RoundRecompute, *,
+                 reader: ReaderSecret | None = None) -> None:
+        """`reader` is a registered reader key: it opens encrypted updates and noise seeds
+        (`ledger.audit.privacy`); without it those are reported unverifiable."""
+        self.reader = reader
         self.network = network
         self.registry = network.registry
         self.store = store
@@ -302,22 +309,35 @@ class Auditor:
             sub = RevealedSubmission(ev.round, ev.participant, ev.update_cid, ev.update_hash,
                                      ev.proof_cid, ev.proof_hash, ev.num_samples)
             checks.append(check_submission(self.store, sub, task, info.model_hash, chain_id,
-                                           registry))
+                                           registry, reader=self.reader))
         gaps = [c for c in checks if c.code in _GAP_CODES]
         for c in gaps:
             found.append(unverifiable(_GAP_CODES[c.code], f"the revealed update or proof of "
                                       f"{c.submission.participant} cannot be fetched: "
                                       f"{c.detail}", c.submission.participant))
-        if gaps:
+        sealed = encrypted_findings(checks)
+        found.extend(sealed)
+        if gaps or sealed:
             self._check_claims(history, events, fin,
                                None if report is None else rewards_leaves(report), found)
             return
+        raw, privacy = checks, None
+        if task.privacy is not None:
+            privacy = RoundPrivacyAudit(task.privacy, self._previous_privacy(history, info.round),
+                                        self.reader, self._fetch)
+            checks = privacy.prepare(checks)
         outcome = self.recompute(task, base, checks, task.reward_per_round)
+        new_vector: torch.Tensor | None = outcome.new_vector
+        if privacy is not None:
+            new_vector = privacy.finish(report, raw, {s.participant: s.accepted
+                                                      for s in outcome.submissions},
+                                        outcome.new_vector, found)
         if report is not None:
             self._compare_submissions(report, checks, outcome, task, found)
-        encoded = encode_model(task.layout.unflatten(outcome.new_vector), info.round + 1,
-                               task.task_hash(), layout=task.layout)
-        if keccak(encoded) != fin.new_model_hash:
+        encoded = b"" if new_vector is None else encode_model(
+            task.layout.unflatten(new_vector), info.round + 1, task.task_hash(),
+            layout=task.layout)
+        if new_vector is not None and keccak(encoded) != fin.new_model_hash:
             found.append(mismatch(F.MODEL_RECOMPUTED, f"new model hash: the chain says "
                                   f"{_hex(fin.new_model_hash)}, re-running "
                                   f"{task.aggregation_rule} gives {_hex(keccak(encoded))}"))
@@ -332,6 +352,24 @@ class Auditor:
             found.append(mismatch(F.REWARDS_TOTAL, f"total reward: the chain says "
                                   f"{fin.total_reward}, recomputed {outcome.total_reward}"))
         self._check_claims(history, events, fin, leaves, found)
+
+    def _previous_privacy(self, history: NetworkHistory, round_: int) -> PrivacyRecord | None:
+        """The previous round's privacy record (clipping norm in force, budgets so far)."""
+        if round_ == 0:
+            return None
+        previous = history.of(round_ - 1).finalized
+        if not previous:
+            raise _Stop(unverifiable(F.ROUND_NO_EVENT, f"round {round_ - 1} has no "
+                                     "RoundFinalized event: the privacy budget so far is unknown"))
+        data = self._fetch(previous[-1].report_cid, f"round {round_ - 1} report")
+        if keccak(data) != previous[-1].report_hash:
+            raise _Stop(mismatch(F.REPORT_HASH, f"round {round_ - 1}'s report does not hash to "
+                                 "its reportHash: the privacy budget so far is unknown"))
+        try:
+            return parse_report(data).privacy
+        except FormatError as exc:
+            raise _Stop(mismatch(F.REPORT_MALFORMED, f"round {round_ - 1}'s report: {exc}")) \
+                from exc
 
     def _check_membership(self, events: RoundEvents, report: RoundReport,
                           found: list[Finding]) -> None:
