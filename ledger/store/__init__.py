@@ -39,6 +39,7 @@ from ledger.store.errors import (
     StoreUnavailable,
 )
 from ledger.store.factory import open_store
+from ledger.store.retry import RetryPolicy, RetryStatus
 from ledger.store.transfer import copy_content
 from ledger.store.verify import VerifiedReader, verify
 
@@ -56,6 +57,8 @@ __all__ = [
     "IntegrityError",
     "InvalidCid",
     "Layout",
+    "RetryPolicy",
+    "RetryStatus",
     "StoreError",
     "StoreUnavailable",
     "VerifiedReader",

@@ -21,6 +21,16 @@ hard-coded maximum; that check says nothing about the RPC subset used here
 Kubo and js-ipfs. So this module builds `ipfshttpclient.Client` directly and
 does its own check: the daemon must answer `version` and be at least 0.4.23.
 Everything goes through the client; no plain-HTTP fallback was needed.
+
+A daemon that goes away (restarted, killed) is waited for: every whole-content
+call (`get_bytes`, `get_file`, `get_block`, `size`, `has`, the adds, pins) is
+retried from scratch with bounded exponential backoff (`RetryPolicy`) while the
+daemon cannot be reached, and each wait is reported (`RetryStatus`, a warning
+on the `fedledger.store` logger by default). A stream that breaks off counts as
+the daemon going away only if the daemon then fails to answer `version`; a
+daemon that is up and cut its answer short is not retried. `open_stream` and
+`iter_blocks` hand out bytes as they come, so they cannot restart silently:
+their callers see the `StoreUnavailable` and decide.
 """
 
 from __future__ import annotations
@@ -29,11 +39,12 @@ import io
 import ipaddress
 import os
 import re
+import time
 import urllib.parse
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Final
+from typing import IO, Any, Final, TypeVar
 
 import ipfshttpclient
 import requests
@@ -48,7 +59,10 @@ from ledger.store.errors import (
     StoreError,
     StoreUnavailable,
 )
+from ledger.store.retry import RetryListener, RetryPolicy, call_with_retry, log_retry
 from ledger.store.verify import ContentStream, check_block
+
+T = TypeVar("T")
 
 MINIMUM_VERSION: Final = (0, 4, 23)
 """Oldest daemon with CIDv1/raw-leaves adds and multihash-keyed blocks (Kubo 0.4.23)."""
@@ -139,6 +153,13 @@ class DaemonStore(ContentStore):
     probe_timeout
         Seconds `has()` waits per block: a daemon answers for local blocks at
         once, and js-ipfs ignores `offline=true`, so this bounds its search.
+    retry
+        How long to keep retrying while the daemon cannot be reached (the
+        daemon must answer once, here, when the store is created).
+    on_retry
+        Called with a `RetryStatus` before each wait (default: a log warning).
+    sleep
+        How to wait (tests pass a fake clock).
     """
 
     def __init__(
@@ -148,11 +169,17 @@ class DaemonStore(ContentStore):
         timeout: float = 60.0,
         fetch_timeout: float = 30.0,
         probe_timeout: float = 2.0,
+        retry: RetryPolicy | None = None,
+        on_retry: RetryListener = log_retry,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = url
         self._timeout = timeout
         self._fetch_timeout = fetch_timeout
         self._probe_timeout = probe_timeout
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._on_retry = on_retry
+        self._sleep = sleep
         addr, base = to_multiaddr(url)
         try:
             self._client: Any = ipfshttpclient.Client(
@@ -196,8 +223,68 @@ class DaemonStore(ContentStore):
         if isinstance(exc, ipfs_errors.ConnectionError):
             return StoreUnavailable(f"lost the IPFS daemon at {self.url} while {action}: {exc}")
         if isinstance(exc, ipfs_errors.ProtocolError):
-            return StoreError(f"the daemon at {self.url} broke off its answer while {action}")
+            return self._broken_off(
+                f"the daemon at {self.url} broke off its answer while {action}", exc
+            )
         return StoreError(f"the daemon at {self.url} failed while {action}: {exc}")
+
+    def _broken_off(self, message: str, exc: Exception) -> StoreError:
+        """A cut answer: the daemon went away (retryable) or cut it itself (not retried)."""
+        if self._reachable():
+            return StoreError(message)
+        return StoreUnavailable(f"{message}, and no longer answers ({exc})")
+
+    def _reachable(self) -> bool:
+        """Whether the daemon answers `version` right now (within `probe_timeout`)."""
+        try:
+            self._client.version(timeout=(self._probe_timeout, self._probe_timeout))
+        except ipfs_errors.Error:
+            return False
+        return True
+
+    # -- retries --------------------------------------------------------------
+
+    def _retrying(self, action: str, operation: Callable[[], T]) -> T:
+        return call_with_retry(
+            action,
+            operation,
+            self.retry,
+            store=f"the IPFS daemon at {self.url}",
+            on_retry=self._on_retry,
+            sleep=self._sleep,
+        )
+
+    def get_bytes(self, cid: str | Cid, *, max_size: int | None = None) -> bytes:
+        """The whole verified content; refetched from the start after the daemon comes back."""
+        return self._retrying(
+            f"fetching {cid}", lambda: super(DaemonStore, self).get_bytes(cid, max_size=max_size)
+        )
+
+    def get_file(
+        self,
+        cid: str | Cid,
+        dest: PathLike,
+        *,
+        max_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Verified content to `dest`; a retried fetch starts over (`progress` counts again)."""
+        return self._retrying(
+            f"fetching {cid} to {dest}",
+            lambda: super(DaemonStore, self).get_file(
+                cid, dest, max_size=max_size, progress=progress
+            ),
+        )
+
+    def get_block(self, cid: str | Cid) -> bytes:
+        return self._retrying(
+            f"fetching block {cid}", lambda: super(DaemonStore, self).get_block(cid)
+        )
+
+    def size(self, cid: str | Cid) -> int:
+        return self._retrying(
+            f"reading the size of {cid}", lambda: super(DaemonStore, self).size(cid)
+        )
 
     # -- blocks ---------------------------------------------------------------
 
@@ -225,8 +312,8 @@ class DaemonStore(ContentStore):
             raise self._failure(f"reading block {cid} ({len(received)} bytes in)", exc) from exc
         except requests.RequestException as exc:
             # ipfshttpclient wraps errors raised while sending, not while a streamed body is read.
-            raise StoreError(
-                f"the daemon at {self.url} broke off its answer for block {cid}: {exc}"
+            raise self._broken_off(
+                f"the daemon at {self.url} broke off its answer for block {cid}: {exc}", exc
             ) from exc
         return bytes(received)
 
@@ -255,8 +342,8 @@ class DaemonStore(ContentStore):
             except ipfs_errors.Error as exc:
                 raise self._failure(f"streaming {cid}", exc) from exc
             except requests.RequestException as exc:
-                raise StoreError(
-                    f"the daemon at {self.url} broke off its stream of {cid}: {exc}"
+                raise self._broken_off(
+                    f"the daemon at {self.url} broke off its stream of {cid}: {exc}", exc
                 ) from exc
 
     def _has_block(self, cid: Cid) -> bool:
@@ -273,6 +360,9 @@ class DaemonStore(ContentStore):
     def put_block(self, cid: str | Cid, data: bytes) -> None:
         parsed = Cid.parse(cid)
         check_block(parsed, data, parsed)
+        self._retrying(f"storing block {parsed}", lambda: self._put_block(parsed, data))
+
+    def _put_block(self, parsed: Cid, data: bytes) -> None:
         try:
             answer = self._client.block.put(io.BytesIO(data))
         except ipfs_errors.Error as exc:
@@ -286,11 +376,19 @@ class DaemonStore(ContentStore):
     # -- adding content -------------------------------------------------------
 
     def put_bytes(self, data: bytes | bytearray | memoryview, *, pin: bool = True) -> str:
-        return self._add(io.BytesIO(bytes(data)), pin=pin, only_hash=False, progress=None)
+        content = bytes(data)
+        return self._retrying(
+            f"adding {len(content)} bytes",
+            lambda: self._add(io.BytesIO(content), pin=pin, only_hash=False, progress=None),
+        )
 
     def put_file(
         self, path: PathLike, *, pin: bool = True, progress: Callable[[int], None] | None = None
     ) -> str:
+        """Add a file; a retried add reads it again from the start (`progress` counts again)."""
+        return self._retrying(f"adding {path}", lambda: self._put_file(path, pin, progress))
+
+    def _put_file(self, path: PathLike, pin: bool, progress: Callable[[int], None] | None) -> str:
         try:
             with open(path, "rb") as stream:
                 return self._add(stream, pin=pin, only_hash=False, progress=progress)
@@ -341,6 +439,9 @@ class DaemonStore(ContentStore):
 
     def pin(self, cid: str | Cid) -> None:
         parsed = Cid.parse(cid)
+        self._retrying(f"pinning {parsed}", lambda: self._pin(parsed))
+
+    def _pin(self, parsed: Cid) -> None:
         try:
             self._client.pin.add(str(parsed), timeout=(self._timeout, self._fetch_timeout))
         except ipfs_errors.TimeoutError:
@@ -353,6 +454,9 @@ class DaemonStore(ContentStore):
 
     def unpin(self, cid: str | Cid) -> None:
         parsed = Cid.parse(cid)
+        self._retrying(f"unpinning {parsed}", lambda: self._unpin(parsed))
+
+    def _unpin(self, parsed: Cid) -> None:
         try:
             self._client.pin.rm(str(parsed))
         except ipfs_errors.ErrorResponse as exc:
@@ -363,6 +467,9 @@ class DaemonStore(ContentStore):
     def has(self, cid: str | Cid) -> bool:
         """Whether the daemon holds all of the content now (pinned, or every block local)."""
         parsed = Cid.parse(cid)
+        return self._retrying(f"checking whether it holds {parsed}", lambda: self._has(parsed))
+
+    def _has(self, parsed: Cid) -> bool:
         try:
             pins = self._client.pin.ls(str(parsed), type="recursive")
         except ipfs_errors.ErrorResponse:

@@ -200,18 +200,7 @@ class JsIpfsDaemon:
             return self.api_url
         self.init()
         for attempt in range(3):
-            self.ports = Ports.free(self.host)
-            self._write_addresses(self.ports)
-            with open(self.log_path, "wb") as log:
-                self._process = subprocess.Popen(
-                    [str(self._executable), "daemon", "--offline", "--enable-preload=false"],
-                    env=self._env(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            if self._wait_ready():
+            if self._spawn(Ports.free(self.host)):
                 return self.api_url
             log_tail = self._log_tail()
             self.stop()
@@ -221,6 +210,40 @@ class JsIpfsDaemon:
                     f"{self._startup_timeout:g} s; its log ends with:\n{log_tail}"
                 )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def restart(self) -> str:
+        """Stop the daemon and start it again on the same ports, so clients keep their URL.
+
+        What an operator's restart looks like to a `DaemonStore`: the API goes away and comes
+        back at the same address with the same repository (pinned content survives).
+        """
+        ports = self.ports
+        self.stop()
+        if ports is None:
+            return self.start()
+        if not self._spawn(ports):
+            log_tail = self._log_tail()
+            self.stop()
+            raise StoreUnavailable(
+                f"the js-ipfs daemon for {self.repo} did not come back on port {ports.api} "
+                f"within {self._startup_timeout:g} s; its log ends with:\n{log_tail}"
+            )
+        return self.api_url
+
+    def _spawn(self, ports: Ports) -> bool:
+        """Launch the daemon on `ports`; True once it is ready, False if it died or timed out."""
+        self.ports = ports
+        self._write_addresses(ports)
+        with open(self.log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                [str(self._executable), "daemon", "--offline", "--enable-preload=false"],
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return self._wait_ready()
 
     def _wait_ready(self) -> bool:
         """Wait for "Daemon is ready" in the log and an answering API.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 import urllib.parse
@@ -64,21 +65,57 @@ class FakeDaemon:
             def do_POST(self) -> None:
                 daemon._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            def setup(self) -> None:
+                super().setup()
+                with daemon._connections_lock:
+                    daemon._connections.add(self.connection)
+
+        self._handler = Handler
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._port = 0
+        self._server: ThreadingHTTPServer | None = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        port = self._server.server_address[1] if self._server is not None else self._port
+        return f"http://127.0.0.1:{port}"
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+
+    def go_down(self) -> None:
+        """Stop answering, close the port and every open connection, like a killed daemon."""
+        server, self._server = self._server, None
+        assert server is not None, "already down"
+        self._port = server.server_address[1]
+        server.shutdown()
+        server.server_close()
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the client
+
+    def come_back(self) -> None:
+        """Listen again on the same port (same backing store), like a restarted daemon."""
+        assert self._server is None, "still up"
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), self._handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
 
     # -- request handling -----------------------------------------------------
 
