@@ -28,8 +28,9 @@ import {ITrainingRegistry} from "./interfaces/ITrainingRegistry.sol";
 ///   creating them (22k gas) and stay flat from the first round on;
 /// - finalization writes a fixed number of slots whatever the participant count, and mints
 ///   nothing: rewards are minted on claim, capped by the round's declared total.
-/// - a round records who finalized it (one more slot) so an upheld challenge slashes that
-///   aggregator's bond even if governance appointed another one since.
+/// - a round records its aggregator (written by openRound, rewritten by finalizeRound only if
+///   another account finalizes), so an upheld challenge slashes the bond of whoever finalized it;
+///   rounds settle one at a time, so only the latest round can lock an aggregator's bond.
 /// CIDs other than the round's starting model are kept in events only.
 contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IRewardToken;
@@ -59,11 +60,6 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         bool admitted;
     }
 
-    /// @dev One slot per aggregator bond (128 + 64 bits).
-    struct Bond {
-        uint128 amount;
-        uint64 lockedUntil;
-    }
 
     /// @dev Two hot slots. The schedule slot (deadlines, counts) is all commit and reveal read:
     /// a round is Open from openRound until finalization, and every state after it lies past the
@@ -90,7 +86,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         // challenge slot
         address challenger;
         uint96 bond;
-        // who finalized the round (its bond answers for the result)
+        // who opened, then who finalized the round (its bond answers for the result)
         address aggregator;
         string modelCID;
     }
@@ -119,7 +115,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     mapping(address account => Member) private _members;
     mapping(address account => bytes32) private _commitments;
     mapping(address account => mapping(uint256 word => uint256 bits)) private _claimed;
-    mapping(address account => Bond) private _bonds;
+    mapping(address account => uint256 amount) private _bonds;
     mapping(address account => bytes publicKey) private _readerKeys;
     EnumerableSet.AddressSet private _readers;
 
@@ -214,7 +210,6 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         emit ChallengeResolved(roundId, upheld);
         if (!upheld) {
             r.settlement = RoundStatus.Finalized;
-            _bonds[accused].lockedUntil = r.claimableAt;
             _treasury += bond;
             emit ChallengeBondForfeited(roundId, challenger, bond);
             return;
@@ -226,13 +221,10 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         r.newModelHash = bytes32(0);
         r.reportHash = bytes32(0);
         r.rewardsRoot = bytes32(0);
-        r.aggregator = address(0);
-        Bond storage accusedBond = _bonds[accused];
-        uint256 held = accusedBond.amount;
+        uint256 held = _bonds[accused];
         uint256 slashed = Math.min(held, _aggregatorBond);
         uint256 toChallenger = slashed / 2;
-        accusedBond.amount = uint128(held - slashed);
-        accusedBond.lockedUntil = 0;
+        _bonds[accused] = held - slashed;
         _treasury += slashed - toChallenger;
         emit AggregatorBondSlashed(accused, roundId, slashed, toChallenger, held - slashed);
         emit RoundReopened(roundId);
@@ -359,7 +351,6 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         r.settlement = RoundStatus.Challenged;
         r.challenger = msg.sender;
         r.bond = bond;
-        _bonds[r.aggregator].lockedUntil = type(uint64).max;
         emit RoundChallenged(roundId, msg.sender, evidenceCID, bond);
         if (bond > 0) _token.safeTransferFrom(msg.sender, address(this), bond);
     }
@@ -396,9 +387,8 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc ITrainingRegistry
     function postAggregatorBond(uint256 amount) external nonReentrant {
-        Bond storage b = _bonds[msg.sender];
-        uint256 total = uint256(b.amount) + amount;
-        b.amount = SafeCast.toUint128(total);
+        uint256 total = _bonds[msg.sender] + amount;
+        _bonds[msg.sender] = total;
         emit AggregatorBondPosted(msg.sender, amount, total);
         if (amount > 0) _token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -406,12 +396,17 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ITrainingRegistry
     function withdrawAggregatorBond(uint256 amount) external nonReentrant {
         if (msg.sender == _aggregator) revert RegistryBondInUse(msg.sender);
-        Bond storage b = _bonds[msg.sender];
-        uint64 lockedUntil = b.lockedUntil;
-        if (block.timestamp < lockedUntil) revert RegistryBondLocked(msg.sender, lockedUntil);
-        uint256 held = b.amount;
+        uint64 next = _nextRound;
+        if (next > 0) {
+            Round storage latest = _rounds[next - 1];
+            if (
+                latest.aggregator == msg.sender
+                    && (_statusOf(latest) != RoundStatus.Finalized || block.timestamp < latest.claimableAt)
+            ) revert RegistryBondLocked(msg.sender, next - 1);
+        }
+        uint256 held = _bonds[msg.sender];
         if (amount > held) revert RegistryBondInsufficient(msg.sender, amount, held);
-        b.amount = uint128(held - amount);
+        _bonds[msg.sender] = held - amount;
         emit AggregatorBondWithdrawn(msg.sender, amount, held - amount);
         _token.safeTransfer(msg.sender, amount);
     }
@@ -451,6 +446,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         r.revealDeadline = revealDeadline;
         r.modelHash = modelHash;
         r.taskHash = taskHash;
+        r.aggregator = msg.sender;
         r.modelCID = modelCID;
         emit RoundOpened(roundId, modelCID, modelHash, taskHash, commitDeadline, revealDeadline);
     }
@@ -477,8 +473,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         if (totalReward > cap) revert RegistryRewardAboveCap(totalReward, cap);
         _requireBond(msg.sender);
         uint56 claimableAt = SafeCast.toUint56(block.timestamp + _challengeWindow);
-        _bonds[msg.sender].lockedUntil = claimableAt;
-        r.aggregator = msg.sender;
+        if (r.aggregator != msg.sender) r.aggregator = msg.sender;
         r.settlement = RoundStatus.Finalized;
         r.newModelHash = newModelHash;
         r.reportHash = reportHash;
@@ -584,9 +579,8 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc ITrainingRegistry
-    function aggregatorBondOf(address account) external view returns (AggregatorBond memory bond) {
-        Bond memory b = _bonds[account];
-        return AggregatorBond({amount: b.amount, lockedUntil: b.lockedUntil});
+    function aggregatorBondOf(address account) external view returns (uint256) {
+        return _bonds[account];
     }
 
     /// @inheritdoc ITrainingRegistry
@@ -639,7 +633,7 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
 
     function _requireBond(address account) private view {
         uint256 required = _aggregatorBond;
-        uint256 held = _bonds[account].amount;
+        uint256 held = _bonds[account];
         if (held < required) revert RegistryBondInsufficient(account, required, held);
     }
 

@@ -52,6 +52,7 @@ interface ITrainingRegistry {
 
     /// @notice Everything the registry stores about one round.
     /// @dev The new-model and report CIDs are not stored: read them from `RoundFinalized`.
+    /// `aggregator` is who opened the round, then who finalized it: its bond answers for the result.
     /// The next round's `modelCID` repeats the new model's CID.
     struct RoundInfo {
         RoundStatus status;
@@ -71,15 +72,6 @@ interface ITrainingRegistry {
         address challenger;
         uint256 challengeBond;
         address aggregator;
-    }
-
-    /// @notice An account's aggregator bond.
-    /// @param amount Deposited base units.
-    /// @param lockedUntil Withdrawal waits until this timestamp (end of the challenge window of the
-    /// last round it finalized; the maximum while a challenge against it is pending).
-    struct AggregatorBond {
-        uint256 amount;
-        uint64 lockedUntil;
     }
 
     // ----------------------------------------------------------------- errors
@@ -156,8 +148,9 @@ interface ITrainingRegistry {
     error RegistryBondInsufficient(address account, uint256 required, uint256 available);
     /// @notice `account` is the appointed aggregator: its bond backs the rounds it runs.
     error RegistryBondInUse(address account);
-    /// @notice `account`'s bond backs a round that can still be challenged, until `lockedUntil`.
-    error RegistryBondLocked(address account, uint64 lockedUntil);
+    /// @notice `account`'s bond backs `round`, which is not settled yet (open, challenged, or inside
+    /// its challenge window).
+    error RegistryBondLocked(address account, uint64 round);
     /// @notice `round` cannot open before its predecessor settles at `claimableAt` (end of its
     /// challenge window, unchallenged).
     error RegistryPreviousRoundUnsettled(uint64 round, uint64 claimableAt);
@@ -377,7 +370,8 @@ interface ITrainingRegistry {
     function postAggregatorBond(uint256 amount) external;
 
     /// @notice Withdraws `amount` of the caller's aggregator bond.
-    /// @dev Not while the caller is the appointed aggregator, nor before `lockedUntil`.
+    /// @dev Not while the caller is the appointed aggregator, nor while the latest round, which it
+    /// ran, is unsettled (open, challenged, or inside its challenge window).
     /// @param amount Base units, at most the bond.
     function withdrawAggregatorBond(uint256 amount) external;
 
@@ -409,8 +403,8 @@ interface ITrainingRegistry {
     ) external;
 
     /// @notice Publishes the result of `round`: new model, report and rewards root.
-    /// @dev AGGREGATOR_ROLE only, holding at least `aggregatorBond` (locked until the challenge window
-    /// ends); after `revealDeadline`; once (again after an upheld challenge). Gas does not depend on the number of
+    /// @dev AGGREGATOR_ROLE only, holding at least `aggregatorBond` (locked until the round settles);
+    /// after `revealDeadline`; once (again after an upheld challenge). Gas does not depend on the number of
     /// participants. Nothing is minted here: each reward is minted when claimed, so a voided round
     /// never inflates the supply.
     /// @param roundId The open round.
@@ -496,8 +490,8 @@ interface ITrainingRegistry {
 
     /// @notice The aggregator bond `account` holds.
     /// @param account Any address.
-    /// @return bond Its amount and lock.
-    function aggregatorBondOf(address account) external view returns (AggregatorBond memory bond);
+    /// @return Base units deposited and not slashed or withdrawn.
+    function aggregatorBondOf(address account) external view returns (uint256);
 
     /// @notice The registered reader key of `account` (empty if none).
     /// @param account Any address.

@@ -122,15 +122,6 @@ class RoundInfo:
 
 
 @dataclass(frozen=True)
-class AggregatorBondInfo:
-    """An account's aggregator bond (`aggregatorBondOf(address)`)."""
-
-    account: ChecksumAddress
-    amount: int
-    locked_until: int
-
-
-@dataclass(frozen=True)
 class ReaderKey:
     """A reader (aggregator or auditor) and the 64-byte secp256k1 public key it registered."""
 
@@ -760,11 +751,9 @@ class TrainingRegistry(AccessControlBinding):
         """Whether governance admitted `account` (and did not remove it since)."""
         return bool(self._call("isAdmitted", as_address(account, "account")))
 
-    def aggregator_bond_of(self, account: str) -> AggregatorBondInfo:
-        """The aggregator bond `account` holds and until when it is locked."""
-        checked = as_address(account, "account")
-        amount, locked_until = self._call("aggregatorBondOf", checked)
-        return AggregatorBondInfo(checked, int(amount), int(locked_until))
+    def aggregator_bond_of(self, account: str) -> int:
+        """The aggregator bond `account` holds (base units)."""
+        return int(self._call("aggregatorBondOf", as_address(account, "account")))
 
     def reader_key_of(self, account: str) -> bytes:
         """The 64-byte reader key `account` registered (empty bytes if none)."""

@@ -42,7 +42,12 @@ MIN_STAKE = 5 * TOKEN
 REWARD_CAP = 1_000 * TOKEN
 CHALLENGE_WINDOW = 600
 CHALLENGE_BOND = 50 * TOKEN
-PARAMS = (MIN_STAKE, REWARD_CAP, CHALLENGE_WINDOW, CHALLENGE_BOND)  # Params struct, ABI order
+AGGREGATOR_BOND = 100 * TOKEN
+MISSED_REVEAL_PENALTY = 2 * TOKEN
+#: Params struct, ABI order: minStake, rewardPerRound, challengeWindow, challengeBond,
+#: aggregatorBond, missedRevealPenalty, admissionRequired.
+PARAMS = (MIN_STAKE, REWARD_CAP, CHALLENGE_WINDOW, CHALLENGE_BOND, AGGREGATOR_BOND,
+          MISSED_REVEAL_PENALTY, False)
 
 TASK_HASH = keccak(b"task spec v1")
 TASK_CID = "bafkreidtaskspecv1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -60,7 +65,7 @@ REVEAL_AFTER = 2_000
 #: How far past the wall clock the base stage is moved (more than any test session lasts).
 CLOCK_LEAD = 86_400
 
-ROUND_STATUS = {"None": 0, "Open": 1, "Finalized": 2, "Challenged": 3, "Voided": 4}
+ROUND_STATUS = {"None": 0, "Open": 1, "Finalized": 2, "Challenged": 3}
 
 
 @dataclass(frozen=True)
@@ -329,13 +334,16 @@ class Chain:
 
 
 def _build_base(chain: Chain) -> None:
-    """Configured network, no members: minter, aggregator, auditor and task in place."""
+    """Configured network, no members: minter, aggregator (bonded), auditor and task in place."""
     actors = chain.actors
     chain.send(chain.token.functions.grantRole(chain.minter_role, chain.registry.address), actors.admin)
     chain.send(chain.token.functions.grantRole(chain.minter_role, actors.admin), actors.admin)
     chain.send(chain.registry.functions.appointAggregator(actors.aggregator), actors.admin)
     chain.send(chain.registry.functions.grantRole(chain.auditor_role, actors.auditor), actors.admin)
     chain.send(chain.registry.functions.setTask(TASK_HASH, TASK_CID), actors.admin)
+    chain.send(chain.token.functions.mint(actors.aggregator, AGGREGATOR_BOND), actors.admin)
+    chain.send(chain.token.functions.approve(chain.registry.address, AGGREGATOR_BOND), actors.aggregator)
+    chain.send(chain.registry.functions.postAggregatorBond(AGGREGATOR_BOND), actors.aggregator)
     chain.t0 = chain.now + CLOCK_LEAD
     chain.travel_to_next(chain.t0)
 

@@ -1,25 +1,31 @@
 """TrainingRegistry challenges: who may challenge, when, the bond, and governance's resolution
-(rejected: bond to treasury, claims resume; upheld: bond back, round voided)."""
+(rejected: bond to treasury, claims resume; upheld: bond back, the aggregator's bond slashed half
+to the challenger and half to the treasury, the round reopened and finalized again)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.contracts.scenario import (
+    AGGREGATOR_BOND,
     CHALLENGE_BOND,
+    CHALLENGE_WINDOW,
     EVIDENCE_CID,
     MODEL0_CID,
     MODEL0_HASH,
     MODEL1_CID,
     MODEL1_HASH,
+    REPORT_CID,
+    REPORT_HASH,
     ROUND_STATUS,
     TOKEN,
     Chain,
 )
 
 ZERO = "0x0000000000000000000000000000000000000000"
-FINALIZED, CHALLENGED, VOIDED = (ROUND_STATUS["Finalized"], ROUND_STATUS["Challenged"],
-                                 ROUND_STATUS["Voided"])
+OPEN, FINALIZED, CHALLENGED = (ROUND_STATUS["Open"], ROUND_STATUS["Finalized"],
+                               ROUND_STATUS["Challenged"])
+ZERO_HASH = bytes(32)
 
 
 def _fund_bond(chain: Chain, account: str) -> None:
@@ -144,8 +150,8 @@ def test_challenge_without_allowance_bubbles_the_token_error(finalized: Chain) -
 def test_challenge_without_bond_when_the_bond_is_zero(finalized: Chain) -> None:
     # Prepare
     auditor = finalized.actors.auditor
-    finalized.send(finalized.registry.functions.setParameters((0, 1000 * TOKEN, 600, 0)),
-                   finalized.actors.admin)
+    finalized.send(finalized.registry.functions.setParameters(
+        (0, 1000 * TOKEN, 600, 0, AGGREGATOR_BOND, 0, False)), finalized.actors.admin)
 
     # Execute
     receipt = finalized.send(finalized.registry.functions.challenge(0, EVIDENCE_CID), auditor)
@@ -166,6 +172,9 @@ def test_rejected_challenge_forfeits_the_bond_and_unfreezes_claims(finalized: Ch
 
     # Assert
     assert finalized.events(receipt, "ChallengeResolved") == [{"round": 0, "upheld": False}]
+    assert finalized.events(receipt, "ChallengeBondForfeited") == [
+        {"round": 0, "challenger": carol, "bond": CHALLENGE_BOND}]
+    assert finalized.events(receipt, "AggregatorBondSlashed") == []
     assert finalized.events(receipt, "Transfer", finalized.token) == []
     info = finalized.round_info(0)
     assert (info["status"], info["challenger"], info["challengeBond"]) == (FINALIZED, ZERO, 0)
@@ -177,44 +186,96 @@ def test_rejected_challenge_forfeits_the_bond_and_unfreezes_claims(finalized: Ch
     assert finalized.token.functions.balanceOf(alice).call() == 10 * TOKEN
 
 
-def test_upheld_challenge_returns_the_bond_and_voids_the_round(finalized: Chain) -> None:
+def test_upheld_challenge_slashes_the_aggregator_bond_and_reopens_the_round(
+        finalized: Chain) -> None:
     # Prepare
-    carol, alice = finalized.actors.carol, finalized.actors.alice
+    carol, aggregator = finalized.actors.carol, finalized.actors.aggregator
+    registry, token = finalized.registry, finalized.token
     _challenged(finalized, carol)
+    held_before = token.functions.balanceOf(registry.address).call()
+    half = AGGREGATOR_BOND // 2
 
     # Execute
-    receipt = finalized.send(finalized.registry.functions.resolveChallenge(0, True),
-                             finalized.actors.admin)
+    receipt = finalized.send(registry.functions.resolveChallenge(0, True), finalized.actors.admin)
+
+    # Assert: carol gets her bond and half the slashed aggregator bond; the treasury the rest
+    assert finalized.events(receipt, "ChallengeResolved") == [{"round": 0, "upheld": True}]
+    assert finalized.events(receipt, "AggregatorBondSlashed") == [
+        {"aggregator": aggregator, "round": 0, "amount": AGGREGATOR_BOND, "toChallenger": half,
+         "remaining": 0}]
+    assert finalized.events(receipt, "RoundReopened") == [{"round": 0}]
+    assert finalized.events(receipt, "Transfer", token) == [
+        {"from": registry.address, "to": carol, "value": CHALLENGE_BOND + half}]
+    assert token.functions.balanceOf(carol).call() == CHALLENGE_BOND + half
+    assert token.functions.balanceOf(registry.address).call() == (
+        held_before - CHALLENGE_BOND - half)
+    assert registry.functions.treasury().call() == AGGREGATOR_BOND - half
+    assert registry.functions.aggregatorBondOf(aggregator).call() == 0
+    info = finalized.round_info(0)
+    assert (info["status"], info["newModelHash"], info["rewardsRoot"], info["totalReward"],
+            info["claimableAt"], info["aggregator"], info["challenger"]) == (
+        OPEN, ZERO_HASH, ZERO_HASH, 0, 0, aggregator, ZERO)
+    assert (info["commitCount"], info["revealCount"]) == (2, 2)
+
+
+def test_a_reopened_round_is_finalized_again_once_the_aggregator_rebonds(finalized: Chain) -> None:
+    # Prepare: challenge upheld, the aggregator's bond is gone
+    registry, aggregator = finalized.registry, finalized.actors.aggregator
+    _challenged(finalized, finalized.actors.carol)
+    finalized.send(registry.functions.resolveChallenge(0, True), finalized.actors.admin)
+    unbonded = finalized.revert_of(finalized.finalize_fn(), aggregator)
+    finalized.send(finalized.token.functions.mint(aggregator, AGGREGATOR_BOND), finalized.actors.admin)
+    finalized.send(finalized.token.functions.approve(registry.address, AGGREGATOR_BOND), aggregator)
+    finalized.send(registry.functions.postAggregatorBond(AGGREGATOR_BOND), aggregator)
+    corrected_hash = MODEL0_HASH
+
+    # Execute: a corrected result for the same reveals
+    receipt = finalized.send(registry.functions.finalizeRound(
+        0, MODEL0_CID, corrected_hash, REPORT_CID, REPORT_HASH, finalized.rewards_root, 30 * TOKEN),
+        aggregator)
 
     # Assert
-    assert finalized.events(receipt, "ChallengeResolved") == [{"round": 0, "upheld": True}]
-    assert finalized.events(receipt, "Transfer", finalized.token) == [
-        {"from": finalized.registry.address, "to": carol, "value": CHALLENGE_BOND}]
-    assert finalized.round_info(0)["status"] == VOIDED
-    assert finalized.token.functions.balanceOf(carol).call() == CHALLENGE_BOND
-    assert finalized.registry.functions.treasury().call() == 0
-    finalized.travel_to_next(finalized.claimable_at())
-    error = finalized.revert_of(finalized.registry.functions.claim(
-        0, alice, 10 * TOKEN, finalized.proof_for(alice)), alice)
-    assert error == ("RegistryUnexpectedStatus", (0, VOIDED))
+    assert unbonded == ("RegistryBondInsufficient", (aggregator, AGGREGATOR_BOND, 0))
+    (event,) = finalized.events(receipt, "RoundFinalized")
+    assert event["newModelHash"] == corrected_hash
+    info = finalized.round_info(0)
+    assert (info["status"], info["newModelHash"], info["aggregator"]) == (
+        FINALIZED, corrected_hash, aggregator)
+    assert info["claimableAt"] == finalized.now + CHALLENGE_WINDOW
+    assert registry.functions.aggregatorBondOf(aggregator).call() == AGGREGATOR_BOND
 
 
-def test_after_a_voided_round_the_next_starts_from_the_old_model(finalized: Chain) -> None:
+def test_claims_wait_for_the_re_finalization_of_a_reopened_round(finalized: Chain) -> None:
     # Prepare
+    alice = finalized.actors.alice
     _challenged(finalized, finalized.actors.carol)
     finalized.send(finalized.registry.functions.resolveChallenge(0, True), finalized.actors.admin)
+    finalized.travel_to_next(finalized.reveal_deadline + 10 * CHALLENGE_WINDOW)
+
+    # Execute
+    error = finalized.revert_of(finalized.registry.functions.claim(
+        0, alice, 10 * TOKEN, finalized.proof_for(alice)), alice)
+
+    # Assert
+    assert error == ("RegistryUnexpectedStatus", (0, OPEN))
+
+
+def test_next_round_waits_for_the_challenge_window_of_the_previous(finalized: Chain) -> None:
+    # Prepare
     now = finalized.next_timestamp
+    settles = finalized.claimable_at()
     aggregator = finalized.actors.aggregator
 
     # Execute
-    rejected = finalized.revert_of(finalized.registry.functions.openRound(
+    early = finalized.revert_of(finalized.registry.functions.openRound(
         1, MODEL1_CID, MODEL1_HASH, now + 10, now + 20), aggregator)
+    finalized.travel_to_next(settles)
     finalized.send(finalized.registry.functions.openRound(
-        1, MODEL0_CID, MODEL0_HASH, now + 10, now + 20), aggregator)
+        1, MODEL1_CID, MODEL1_HASH, settles + 10, settles + 20), aggregator)
 
     # Assert
-    assert rejected == ("RegistryModelMismatch", (1, MODEL0_HASH, MODEL1_HASH))
-    assert finalized.round_info(1)["modelHash"] == MODEL0_HASH
+    assert early == ("RegistryPreviousRoundUnsettled", (0, settles))
+    assert finalized.round_info(1)["modelHash"] == MODEL1_HASH
 
 
 def test_next_round_cannot_open_while_a_challenge_is_pending(finalized: Chain) -> None:

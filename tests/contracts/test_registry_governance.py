@@ -12,6 +12,7 @@ from web3.logs import DISCARD
 from tests.contracts.scenario import (
     CHALLENGE_BOND,
     MIN_STAKE,
+    AGGREGATOR_BOND,
     PARAMS,
     TASK_CID,
     TASK_HASH,
@@ -28,7 +29,7 @@ DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 def test_constructor_stores_parameters_and_logs_them(deployed: Chain) -> None:
     # Prepare
-    params = (1, 2, 3, 4)
+    params = (1, 2, 3, 4, 5, 6, True)
 
     # Execute
     registry, receipt = deployed.deploy("TrainingRegistry", deployed.actors.admin,
@@ -42,7 +43,8 @@ def test_constructor_stores_parameters_and_logs_them(deployed: Chain) -> None:
     assert registry.functions.nextRound().call() == 0
     assert registry.functions.task().call() == [b"\x00" * 32, ""]
     assert [dict(e["args"]) for e in registry.events.ParametersSet().process_receipt(receipt, errors=DISCARD)] == [
-        {"minStake": 1, "rewardPerRound": 2, "challengeWindow": 3, "challengeBond": 4}]
+        {"minStake": 1, "rewardPerRound": 2, "challengeWindow": 3, "challengeBond": 4,
+         "aggregatorBond": 5, "missedRevealPenalty": 6, "admissionRequired": True}]
 
 
 @pytest.mark.parametrize("which", ["admin", "token"])
@@ -124,7 +126,7 @@ def test_set_task_rejects_missing_content(base: Chain, task_hash: bytes, cid: st
 
 def test_set_parameters_stores_and_logs_them(base: Chain) -> None:
     # Prepare
-    params = (0, 5 * TOKEN, 30, 0)
+    params = (0, 5 * TOKEN, 30, 0, 7 * TOKEN, TOKEN, False)
 
     # Execute
     receipt = base.send(base.registry.functions.setParameters(params), base.actors.admin)
@@ -132,14 +134,15 @@ def test_set_parameters_stores_and_logs_them(base: Chain) -> None:
     # Assert
     assert base.registry.functions.parameters().call() == params
     assert base.events(receipt, "ParametersSet") == [
-        {"minStake": 0, "rewardPerRound": 5 * TOKEN, "challengeWindow": 30, "challengeBond": 0}]
+        {"minStake": 0, "rewardPerRound": 5 * TOKEN, "challengeWindow": 30, "challengeBond": 0,
+         "aggregatorBond": 7 * TOKEN, "missedRevealPenalty": TOKEN, "admissionRequired": False}]
 
 
 @pytest.mark.parametrize(
     "call",
     [
         "setTask", "setParameters", "appointAggregator", "removeParticipant", "slash",
-        "resolveChallenge", "withdrawTreasury",
+        "resolveChallenge", "withdrawTreasury", "admitParticipant",
     ],
 )
 def test_governance_functions_refuse_non_admins(members: Chain, call: str) -> None:
@@ -148,7 +151,8 @@ def test_governance_functions_refuse_non_admins(members: Chain, call: str) -> No
     alice, bob = members.actors.alice, members.actors.bob
     fn = {
         "setTask": lambda: functions.setTask(keccak(b"x"), "bafkreix"),
-        "setParameters": lambda: functions.setParameters((0, 0, 0, 0)),
+        "setParameters": lambda: functions.setParameters((0, 0, 0, 0, 0, 0, False)),
+        "admitParticipant": lambda: functions.admitParticipant(alice),
         "appointAggregator": lambda: functions.appointAggregator(alice),
         "removeParticipant": lambda: functions.removeParticipant(bob),
         "slash": lambda: functions.slash(bob, 1),
@@ -353,7 +357,8 @@ def test_stakes_are_not_treasury(members: Chain) -> None:
     error = members.revert_of(members.registry.functions.withdrawTreasury(members.actors.admin, 1),
                               members.actors.admin)
 
-    # Assert: three stakes are held, none of it may be withdrawn
-    assert members.token.functions.balanceOf(members.registry.address).call() == 3 * MIN_STAKE
+    # Assert: three stakes and the aggregator's bond are held, none of it may be withdrawn
+    assert members.token.functions.balanceOf(members.registry.address).call() == (
+        3 * MIN_STAKE + AGGREGATOR_BOND)
     assert error == ("RegistryTreasuryInsufficient", (1, 0))
     assert CHALLENGE_BOND > 0

@@ -29,7 +29,7 @@ def test_register_pulls_the_stake_and_logs_it(members: Chain) -> None:
 def test_register_without_stake_when_the_minimum_is_zero(members: Chain) -> None:
     # Prepare
     outsider = members.actors.outsider
-    members.send(members.registry.functions.setParameters((0, 0, 0, 0)), members.actors.admin)
+    members.send(members.registry.functions.setParameters((0, 0, 0, 0, 0, 0, False)), members.actors.admin)
 
     # Execute
     receipt = members.send(members.registry.functions.register(0), outsider)

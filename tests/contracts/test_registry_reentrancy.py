@@ -68,7 +68,7 @@ def hostile(base: Chain, hostile_artifact: ContractArtifact) -> tuple[Chain, Con
     token = base.deploy_code(hostile_artifact.abi_list(), hostile_artifact.bytecode)
     registry_artifact = load_artifact("TrainingRegistry")
     registry = base.deploy_code(registry_artifact.abi_list(), registry_artifact.bytecode,
-                                base.actors.admin, token.address, (1, 100, 0, 1))
+                                base.actors.admin, token.address, (1, 100, 0, 1, 0, 0, False))
     base.send(registry.functions.setTask(TASK_HASH, TASK_CID), base.actors.admin)
     base.send(registry.functions.appointAggregator(base.actors.aggregator), base.actors.admin)
     return base, token, registry
@@ -134,7 +134,7 @@ def test_reentering_challenge_from_the_bond_pull_is_refused(
     # Prepare: a finalized round with a long challenge window
     chain, token, registry = hostile
     auditor, aggregator, admin = chain.actors.auditor, chain.actors.aggregator, chain.actors.admin
-    chain.send(registry.functions.setParameters((1, 100, 3600, 1)), admin)
+    chain.send(registry.functions.setParameters((1, 100, 3600, 1, 0, 0, False)), admin)
     chain.send(registry.functions.grantRole(chain.auditor_role, auditor), admin)
     now = chain.next_timestamp
     chain.send(registry.functions.openRound(0, MODEL0_CID, MODEL0_HASH, now + 10, now + 20),

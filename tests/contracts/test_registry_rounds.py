@@ -16,6 +16,7 @@ from tests.contracts.scenario import (
     MODEL0_HASH,
     MODEL1_CID,
     MODEL1_HASH,
+    AGGREGATOR_BOND,
     PARAMS,
     REPORT_CID,
     REPORT_HASH,
@@ -153,8 +154,9 @@ def test_next_round_waits_for_the_previous_to_finish(revealed: Chain) -> None:
     assert error == ("RegistryUnexpectedStatus", (0, OPEN))
 
 
-def test_next_round_must_start_from_the_new_model(finalized: Chain) -> None:
+def test_next_round_must_start_from_the_new_model(claimable: Chain) -> None:
     # Prepare
+    finalized = claimable
     now = finalized.next_timestamp
 
     # Execute
@@ -169,8 +171,9 @@ def test_next_round_must_start_from_the_new_model(finalized: Chain) -> None:
     assert finalized.registry.functions.nextRound().call() == 2
 
 
-def test_round_records_the_task_in_force_when_it_opened(finalized: Chain) -> None:
+def test_round_records_the_task_in_force_when_it_opened(claimable: Chain) -> None:
     # Prepare
+    finalized = claimable
     new_task = keccak(b"task v2")
     finalized.send(finalized.registry.functions.setTask(new_task, "bafkreitaskv2"),
                    finalized.actors.admin)
@@ -468,7 +471,9 @@ def test_finalize_records_the_result_and_logs_it(revealed: Chain) -> None:
     assert (info["totalReward"], info["claimedReward"], info["claimableAt"]) == (
         30 * TOKEN, 0, claimable_at)
     assert (info["commitCount"], info["revealCount"]) == (2, 2)
-    assert revealed.token.functions.balanceOf(revealed.registry.address).call() == 3 * 5 * TOKEN
+    assert revealed.token.functions.balanceOf(revealed.registry.address).call() == (
+        3 * 5 * TOKEN + AGGREGATOR_BOND)
+    assert info["aggregator"] == revealed.actors.aggregator
 
 
 def test_finalize_waits_for_the_reveal_deadline(revealed: Chain) -> None:
@@ -560,8 +565,9 @@ def test_finalize_gas_does_not_depend_on_participation(open_round: Chain) -> Non
 # -- later rounds --------------------------------------------------------------------------------
 
 
-def test_a_new_commit_replaces_the_stored_commitment_of_the_last_round(finalized: Chain) -> None:
+def test_a_new_commit_replaces_the_stored_commitment_of_the_last_round(claimable: Chain) -> None:
     # Prepare: views answer for a participant's latest committed round (history is in events)
+    finalized = claimable
     alice = finalized.actors.alice
     now = finalized.next_timestamp
     finalized.send(finalized.registry.functions.openRound(
