@@ -98,7 +98,9 @@ class AnvilProcess:
         mnemonic: str = DEV_MNEMONIC,
         extra_args: Sequence[str] = (),
         startup_timeout: float = STARTUP_TIMEOUT_S,
+        port: int | None = None,
     ) -> None:
+        """`port` None picks a free one; a fixed port lets a restarted anvil keep its URL."""
         if accounts < 1:
             raise ChainError(f"anvil needs at least one dev account, got {accounts}")
         self._binary = binary if binary is not None else find_anvil()
@@ -111,6 +113,7 @@ class AnvilProcess:
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
         self._port: int | None = None
+        self._requested_port = port
 
     @property
     def url(self) -> str:
@@ -154,7 +157,7 @@ class AnvilProcess:
         """Start anvil and wait until it answers JSON-RPC; return its URL."""
         if self._process is not None:
             return self.url
-        port = _free_port()
+        port = self._requested_port if self._requested_port is not None else _free_port()
         self._log = tempfile.TemporaryFile(prefix="anvil-", suffix=".log")  # noqa: SIM115 - lives as long as anvil
         try:
             self._process = subprocess.Popen(

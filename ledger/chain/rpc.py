@@ -143,11 +143,13 @@ class RpcChain(Web3ChainBackend):
         thread posts each batch as soon as it is signed while this thread signs the next, so
         the node executes one batch while the next is being signed. Batches go out in list
         order on that single thread, so one sender's transactions reach the node in nonce order.
+        A batch that fails as a whole (node down, batch refused) gives each of its requests
+        that `ChainError` as outcome, and their senders' nonces are read again next time.
         """
         prepared: list[_Pending] = []
         ready: list[_Pending] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-send") as sender:
-            sends: list[Future[None]] = []
+            sends: list[tuple[Future[None], list[_Pending]]] = []
             for request in requests:
                 self._learn(request.fn)
                 try:
@@ -159,12 +161,17 @@ class RpcChain(Web3ChainBackend):
                 prepared.append(pending)
                 ready.append(pending)
                 if len(ready) == BATCH_SIZE:
-                    sends.append(sender.submit(self._send_batch, ready))
+                    sends.append((sender.submit(self._send_batch, ready), ready))
                     ready = []
             if ready:
-                sends.append(sender.submit(self._send_batch, ready))
-            for send in sends:
-                send.result()  # a batch the node refused as a whole raises its ChainError here
+                sends.append((sender.submit(self._send_batch, ready), ready))
+            for send, chunk in sends:
+                try:
+                    send.result()
+                except ChainError as exc:  # the node refused or never got the whole batch
+                    for item in chunk:
+                        item.error = exc
+                        self._nonces.forget(item.request.sender.address)
         self._collect_receipts([p for p in prepared if p.error is None])
         outcomes: list[TxOutcome] = []
         for pending in prepared:

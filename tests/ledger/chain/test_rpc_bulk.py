@@ -79,28 +79,36 @@ def test_one_senders_transactions_over_many_batches_land_in_nonce_order(
     assert rpc.w3.eth.get_transaction_count(sender.address) == first_nonce + 12
 
 
-def test_a_batch_the_node_refuses_is_a_chain_error_naming_the_node(
+def test_a_batch_the_node_refuses_fails_each_request_with_the_nodes_answer(
     rpc: RpcChain,
     fixture_artifacts: dict[str, ContractArtifact],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Prepare: the node answers a batch with one error object instead of a list
-    admin = rpc.dev_accounts()[0]
+    admin, sender = rpc.dev_accounts()[0], rpc.dev_accounts()[1]
     fixture = rpc.deploy(fixture_artifacts["ChainFixture"], 5, sender=admin)
-    monkeypatch.setattr(
-        rpc._provider, "make_batch_request",
-        lambda calls: {"jsonrpc": "2.0", "error": {"code": -32600, "message": "batch too big"}},
-    )
+    nonce = rpc.w3.eth.get_transaction_count(sender.address)
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            rpc._provider,
+            "make_batch_request",
+            lambda calls: {"jsonrpc": "2.0", "error": {"code": -32600, "message": "too big"}},
+        )
 
-    # Execute
-    with pytest.raises(rpc_module.ChainError) as caught:
-        rpc.transact_many([TxRequest(fixture.functions.set(7, "x"), admin, gas=FIXED_GAS)])
+        # Execute
+        outcomes = rpc.transact_many(
+            [TxRequest(fixture.functions.set(7 + i, "x"), sender, gas=FIXED_GAS) for i in range(2)]
+        )
 
-    # Assert
-    assert str(caught.value) == (
+    # Assert: nothing was sent, each outcome says why, the nonces are not lost
+    expected = (
         f"could not send transactions on {rpc.url}: batch request refused "
-        "({'code': -32600, 'message': 'batch too big'})"
+        "({'code': -32600, 'message': 'too big'})"
     )
+    assert [(o.ok, o.tx_hash, str(o.error)) for o in outcomes] == [(False, None, expected)] * 2
+    retried = rpc.transact_many([TxRequest(fixture.functions.set(9, "y"), sender, gas=FIXED_GAS)])
+    assert retried[0].ok
+    assert rpc.w3.eth.get_transaction(retried[0].tx_hash)["nonce"] == nonce  # type: ignore[arg-type]
 
 
 def test_revert_decoder_reads_an_abi_list_once_and_again_when_it_grew(
