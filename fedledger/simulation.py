@@ -23,7 +23,14 @@ from rich.console import Console
 
 from aggregator.orchestrator import FinalizedRound, RoundOrchestrator
 from ledger.chain.base import ChainBackend, TestChainBackend
-from ledger.contracts.deploy import Network, deploy_network, enroll_participants
+from ledger.contracts.deploy import (
+    Network,
+    deploy_governance,
+    deploy_network,
+    enroll_participants,
+    hand_over,
+)
+from ledger.contracts.governance import GovernanceParams
 from ledger.contracts.registry import RegistryParams
 from ledger.formats.layout import ParameterLayout
 from ledger.formats.task import TaskSpec, TrainingConfig
@@ -189,6 +196,10 @@ class Simulation:
         task_cid = self.store.put_bytes(task_bytes)
         network.registry.set_task(task.task_hash(), task_cid, sender=admin)
         enroll_participants(network, admin, keys, stake=0)
+        # Configured: from here on only the consortium (admin as its one member) governs.
+        governance = deploy_governance(self.backend, admin, [admin.address],
+                                       GovernanceParams.dev())
+        network = hand_over(network, governance, admin)
 
         split = partition_labels(cfg.partition, dataset.y_train, cfg.participants,
                                  seed=cfg.seed, **({"alpha": cfg.alpha} if cfg.partition == "dirichlet" else {}))
