@@ -16,7 +16,7 @@ key wrap per reader) and opening it, in milliseconds per MB, best of a few runs.
 Writes `benchmarks/results/privacy.json`, `.md` and `.png` (or `privacy.smoke.*` with
 `--smoke`: 10 clients, 2 rounds, epsilon in {1, inf}, 1 MB).
 
-    python benchmarks/privacy.py [--smoke] [--clients 100] [--rounds 10]
+    python benchmarks/privacy.py [--smoke] [--clients 60] [--rounds 8]
 """
 
 from __future__ import annotations
@@ -213,8 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Parse flags, run both measurements, write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny run (for tests)")
-    parser.add_argument("--clients", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=0.5)
     parser.add_argument("--clip", type=float, default=1.0)

@@ -9,8 +9,8 @@ The body is the artifact encrypted once with AES-256-GCM under a fresh random co
 be changed without the body failing to decrypt. The header lists each reader's address and
 the content key wrapped to that reader's secp256k1 public key with ECIES (``eciespy``), and
 commits to the plaintext: its keccak256 and size. Encrypting the payload once and wrapping
-only the 32-byte key per reader keeps the envelope the size of the artifact plus about 130
-bytes per reader.
+only the 32-byte key per reader keeps the envelope the size of the artifact plus about 240
+bytes and 334 bytes per reader (measured: benchmarks/results/privacy.md).
 
 The CID and the keccak256 on chain are those of the envelope bytes, which cover the header
 and therefore the plaintext hash: a reader who decrypts checks the plaintext against that
