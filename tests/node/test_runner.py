@@ -196,6 +196,29 @@ def test_prepared_update_whose_commit_deadline_passed_is_skipped_in_the_journal(
     assert net.dev.registry.commitment_of(0, runner.address) == bytes(32)
 
 
+def test_committed_update_whose_reveal_deadline_passed_is_skipped_in_one_pass(
+    net: TaskNetwork, tmp_path: Path
+) -> None:
+    # Prepare: committed, then the node was down for the whole reveal phase
+    net.orchestrator.open_next_round(net.initial)
+    runner = _runner(net, 0, tmp_path)
+    runner.step()
+    deadline = net.dev.registry.round_info(0).reveal_deadline
+    net.dev.backend.mine(deadline + 1)
+
+    # Execute
+    summary = runner.run(once=True)
+
+    # Assert
+    note = f"reveal deadline {deadline} passed before the reveal was sent: the commitment " \
+           "stays unopened"
+    assert summary.results == (RoundResult(0, Outcome.SKIPPED, detail=note),)
+    entry = _reopen(runner).get(0)
+    assert entry is not None and entry.stage is Stage.SKIPPED and entry.note == note
+    assert entry.commit_tx is not None and entry.reveal_tx is None
+    assert net.dev.registry.round_info(0).reveal_count == 0
+
+
 def test_run_follows_the_chain_until_one_round_is_claimed(
     net: TaskNetwork, tmp_path: Path
 ) -> None:
