@@ -59,8 +59,9 @@ def load_signer(settings: ServiceSettings, env: Mapping[str, str]) -> Signer:
         )
     try:
         return Signer.from_key(raw.strip())
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{ENV_AGGREGATOR_KEY} is not a 32-byte hex private key") from exc
+    except (ValueError, TypeError, ConfigError) as exc:
+        raise ConfigError(f"{ENV_AGGREGATOR_KEY} is not a 32-byte hex private key ({exc})"
+                          ) from exc
 
 
 def fetch_task(network: Network, store: ContentStore) -> TaskSpec:

@@ -140,8 +140,21 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             raise ConfigError(f"config file {path}: {key} must be a {names}, got {value!r}")
         if key in _PATH_KEYS or key == "admin_token_file":
             value = (path.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
+        elif key == "store":
+            value = _store_spec_near(path, value)
         values[key] = value
     return values
+
+
+def _store_spec_near(config: Path, spec: str) -> str:
+    """A directory store named in a config file is relative to that file, like other paths."""
+    if "://" in spec or spec.startswith("/"):
+        return spec
+    prefix = "embedded:" if spec.startswith("embedded:") else ""
+    directory = spec[len(prefix):]
+    if not directory or Path(directory).is_absolute():
+        return spec
+    return prefix + str((config.parent / directory).resolve())
 
 
 def _token_from_file(path: Path) -> AdminToken:

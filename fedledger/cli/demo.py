@@ -125,7 +125,8 @@ def demo_command(
     attackers: Annotated[float, typer.Option(min=0.0, max=0.49, help="Share of attackers.")] = 0.3,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds to run.")] = 8,
     rule: Annotated[str, typer.Option(help="Aggregation rule (see docs/aggregation.md).")] = "multikrum",
-    epochs: Annotated[int, typer.Option(min=1, help="Local epochs per round.")] = 2,
+    epochs: Annotated[int, typer.Option(min=1, help="Local epochs per round.")] = 5,
+    lr: Annotated[float, typer.Option(min=1e-6, max=10.0, help="Local SGD learning rate.")] = 0.02,
     alpha: Annotated[float, typer.Option(min=0.01, help="Dirichlet non-IID alpha.")] = 0.5,
     seed: Annotated[int, typer.Option(help="Seed for data split, model and training.")] = 0,
     chain: Annotated[str, typer.Option(help="'embedded' (default) or 'anvil'.")] = "embedded",
@@ -143,7 +144,7 @@ def demo_command(
         if rule == "multikrum":
             rule_params += (("num_selected", max(1, participants - f)),)
     cfg = SimulationConfig(participants=participants, attacker_share=attackers, rounds=rounds,
-                           rule=rule, rule_params=rule_params, epochs=epochs, alpha=alpha,
+                           rule=rule, rule_params=rule_params, epochs=epochs, lr=str(lr), alpha=alpha,
                            seed=seed)
     if out.exists():
         shutil.rmtree(out)

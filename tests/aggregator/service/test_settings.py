@@ -118,3 +118,22 @@ def test_tokens_with_spaces_or_non_ascii_are_refused() -> None:
         AdminToken("abcdefgh ijklmnopq")
     with pytest.raises(ConfigError, match="printable ASCII without spaces"):
         AdminToken("ébcdefghijklmnopqrs")
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("store", "{dir}/store"),
+    ("embedded:data/store", "embedded:{dir}/data/store"),
+    ("/abs/store", "/abs/store"),
+    ("http://127.0.0.1:5001", "http://127.0.0.1:5001"),
+    ("/ip4/127.0.0.1/tcp/5001/http", "/ip4/127.0.0.1/tcp/5001/http"),
+])
+def test_a_store_directory_in_the_file_is_relative_to_the_file(tmp_path: Path, spec: str,
+                                                               expected: str) -> None:
+    # Prepare
+    config = _write(tmp_path / "agg.toml", f'store = "{spec}"\n')
+
+    # Execute
+    settings = load_settings(config, env={})
+
+    # Assert
+    assert settings.store == expected.format(dir=tmp_path.resolve())
