@@ -20,8 +20,7 @@ from fedledger.cli.audit import EXIT_ERROR, EXIT_MISMATCH, EXIT_UNVERIFIABLE, EX
 from ledger.audit import AuditReport, Verdict
 from ledger.audit import findings as F
 from ledger.chain.base import TestChainBackend
-from ledger.contracts.registry import AUDITOR_ROLE, RoundStatus
-from ledger.contracts.token import MINTER_ROLE
+from ledger.contracts.registry import RoundStatus
 from ledger.errors import ContractRevert
 from ledger.keys import create_keystore
 from ledger.store.disk import DiskStore
@@ -110,7 +109,7 @@ def test_a_missing_update_exits_3_when_audited_by_registry_address(history: Hist
 
 def test_a_mismatch_is_challenged_with_the_audit_as_evidence_and_claims_freeze(
         history: History, tmp_path: Path) -> None:
-    # Prepare: a lying round; the auditor holds AUDITOR_ROLE and the bond, in a keystore.
+    # Prepare: a lying round; the auditor (AUDITOR_ROLE, one bond) keeps its key in a keystore.
     liar = LyingAggregator(history)
     loser, winner = history.honest[0].signer.address, history.honest[1].signer.address
 
@@ -120,11 +119,8 @@ def test_a_mismatch_is_challenged_with_the_audit_as_evidence_and_claims_freeze(
                      for s in subs)
 
     published = liar.finalize(submissions=skew)
-    registry, token, admin = history.network.registry, history.network.token, history.admin
+    registry, token = history.network.registry, history.network.token
     bond = registry.parameters().challenge_bond
-    registry.grant_role(AUDITOR_ROLE, history.auditor.address, sender=admin)
-    token.grant_role(MINTER_ROLE, admin.address, sender=admin)
-    token.mint(history.auditor.address, bond, sender=admin)
     keystore = tmp_path / "auditor.json"
     create_keystore(keystore, PASSPHRASE, private_key=history.auditor.local_account().key,
                     kdf="pbkdf2", work_factor=1_000)

@@ -1,8 +1,11 @@
 """A real round 0 on a real chain, and an aggregator that can be told to lie about it.
 
-`build_history` deploys a network, publishes a tiny task (9 parameters, FedAvg) and runs
-round 0 up to the end of its reveal window with seven participants whose roles make every
-lie possible:
+`build_history` deploys a network governed by a one-member consortium (Governor +
+timelock; the deployer keeps no admin role), with a bonded aggregator (holding the tokens
+for a second bond, to re-post after an upheld challenge) and an auditor that
+holds AUDITOR_ROLE and exactly one challenge bond. It publishes a tiny task (9 parameters,
+FedAvg) and runs round 0 up to the end of its reveal window with seven participants whose
+roles make every lie possible:
 
 - four honest participants who commit and reveal properly signed updates;
 - `unrevealed`: commits and never reveals (its update and proof are in the store);
@@ -19,7 +22,7 @@ aggregator would leave behind. Works on any test chain (embedded or anvil).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import torch
@@ -28,8 +31,18 @@ from eth_utils.crypto import keccak
 from aggregator.rewards import allocate_rewards
 from aggregator.round_compute import RoundOutcome, compute_round
 from ledger.chain.base import TestChainBackend
-from ledger.contracts.deploy import Network, deploy_network, enroll_participants
-from ledger.contracts.registry import RegistryParams
+from ledger.contracts.deploy import (
+    Network,
+    deploy_governance,
+    deploy_network,
+    enroll_participants,
+    hand_over,
+)
+from ledger.contracts.devgov import enact
+from ledger.contracts.governance import Governance, GovernanceParams
+from ledger.contracts.proposals import RegistryActions
+from ledger.contracts.registry import AUDITOR_ROLE, RegistryParams, commitment
+from ledger.contracts.token import MINTER_ROLE
 from ledger.errors import ContractRevert
 from ledger.formats.layout import ParameterLayout
 from ledger.formats.model import encode_model
@@ -45,8 +58,12 @@ from ledger.weights import weights_hash
 
 TOKEN = 10**18
 POOL = 1_000 * TOKEN
+AGGREGATOR_BOND = 50 * TOKEN
+#: Economics without an aggregator bond (other audit tests deploy their own networks with it).
 PARAMS = RegistryParams(min_stake=0, reward_per_round=POOL, challenge_window=3_600,
                         challenge_bond=5 * TOKEN)
+#: `build_history`'s economics: the aggregator is bonded, so an upheld challenge slashes it.
+GOVERNED_PARAMS = replace(PARAMS, aggregator_bond=AGGREGATOR_BOND)
 LAYOUT = ParameterLayout.from_state_dict({"fc.weight": torch.zeros(3, 2),
                                           "fc.bias": torch.zeros(3)})
 TRAINING = TrainingConfig(epochs=1, batch_size=8, lr=Decimal("0.1"), momentum=Decimal(0),
@@ -99,9 +116,15 @@ class History:
     late: Prepared
     forger: Prepared
     accomplice: Signer
+    governance: Governance
     base_cid: str = ""
     base_hash: bytes = b""
-    finalized: dict[str, object] = field(default_factory=dict)
+
+    def resolve(self, upheld: bool) -> None:
+        """The consortium resolves round 0's challenge by proposal, vote, timelock, execution."""
+        enact(self.backend, self.governance,
+              [RegistryActions(self.network.registry).resolve_challenge(0, upheld)],
+              proposer=self.admin, voters=[self.admin])
 
 
 def _delta(index: int) -> torch.Tensor:
@@ -140,13 +163,22 @@ def build_history(backend: TestChainBackend, store: ContentStore) -> History:
     dev = [Signer(account) for account in backend.dev_accounts()]
     admin, aggregator, auditor = dev[0], dev[1], dev[2]
     players, accomplice = dev[3:10], dev[10]
-    network = deploy_network(backend, admin, PARAMS)
-    registry = network.registry
+    network = deploy_network(backend, admin, GOVERNED_PARAMS)
+    registry, token = network.registry, network.token
     registry.appoint_aggregator(aggregator.address, sender=admin)
+    registry.grant_role(AUDITOR_ROLE, auditor.address, sender=admin)
     task = make_task()
     task_bytes = task.canonical_bytes()
     registry.set_task(keccak(task_bytes), store.put_bytes(task_bytes), sender=admin)
     enroll_participants(network, admin, players, stake=0)
+    token.grant_role(MINTER_ROLE, admin.address, sender=admin)
+    token.mint(auditor.address, PARAMS.challenge_bond, sender=admin)
+    token.mint(aggregator.address, 2 * AGGREGATOR_BOND, sender=admin)  # one bond spare
+    token.revoke_role(MINTER_ROLE, admin.address, sender=admin)
+    token.approve(registry.address, AGGREGATOR_BOND, sender=aggregator)
+    registry.post_aggregator_bond(AGGREGATOR_BOND, sender=aggregator)
+    governance = deploy_governance(backend, admin, [admin.address], GovernanceParams.dev())
+    network = hand_over(network, governance, admin)
     model = encode_model(LAYOUT.unflatten(INITIAL), 0, task.task_hash(), layout=LAYOUT)
     base_cid, base_hash = store.put_bytes(model), keccak(model)
     now = backend.now()
@@ -155,8 +187,6 @@ def build_history(backend: TestChainBackend, store: ContentStore) -> History:
     prepared = [_prepare(parts, p, i) for i, p in enumerate(players[:6])]
     forger = _prepare(parts, players[6], 6, proof_key=accomplice)
     honest, unrevealed, late = prepared[:4], prepared[4], prepared[5]
-    from ledger.contracts.registry import commitment
-
     for p in [*prepared, forger]:
         registry.commit(0, commitment(0, p.signer.address, p.update_hash, p.proof_hash, p.salt),
                         sender=p.signer)
@@ -174,7 +204,7 @@ def build_history(backend: TestChainBackend, store: ContentStore) -> History:
     else:
         raise AssertionError("the contract accepted a reveal after the reveal deadline")
     return History(backend, network, store, task, admin, aggregator, auditor, honest,
-                   unrevealed, late, forger, accomplice, base_cid, base_hash)
+                   unrevealed, late, forger, accomplice, governance, base_cid, base_hash)
 
 
 @dataclass(frozen=True)
