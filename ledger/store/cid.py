@@ -137,6 +137,9 @@ class Cid:
         stripped = text.strip()
         if not stripped:
             raise InvalidCid("empty CID")
+        fast = _parse_canonical_v1(stripped)
+        if fast is not None:
+            return fast
         try:
             parsed = _MfCid.decode(stripped)
         except Exception as exc:  # multiformats raises a zoo of KeyError/ValueError types
@@ -151,6 +154,30 @@ class Cid:
                 "a UnixFS file is made of raw and dag-pb blocks"
             )
         return cls(int(parsed.version), int(parsed.codec.code), bytes(parsed.raw_digest))
+
+
+_BASE32_LOWER: Final = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+
+
+def _parse_canonical_v1(text: str) -> Cid | None:
+    """A canonical base32 CIDv1 string (what this module writes) decoded with the stdlib.
+
+    multiformats spends ~2.5 ms per decode on type checks; an aggregator parses every revealed
+    update's and proof's CID. Only a string that re-encodes to itself exactly is taken here,
+    so whatever this accepts the general path accepts as the same CID; anything else (other
+    bases, CIDv0, odd padding bits, refused codecs) goes to the general path and its messages.
+    """
+    body = text[1:]
+    if not text.startswith("b") or not body or not _BASE32_LOWER.issuperset(body):
+        return None
+    try:
+        raw = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
+        cid = Cid.from_bytes(raw)
+    except (ValueError, InvalidCid):
+        return None
+    if cid.version != 1 or str(cid) != text:
+        return None
+    return cid
 
 
 def normalize_cid(text: str | Cid) -> str:
