@@ -14,7 +14,7 @@ Encryption overhead: sealing an update to a reader set (AES-256-GCM body + one E
 key wrap per reader) and opening it, in milliseconds per MB, best of a few runs.
 
 Writes `benchmarks/results/privacy.json`, `.md` and `.png` (or `privacy.smoke.*` with
-`--smoke`: 10 clients, 2 rounds, epsilon in {1, inf}, 1 MB).
+`--smoke`: 4 clients, 1 round, epsilon in {1, inf}, 1 MB, 2 readers).
 
     python benchmarks/privacy.py [--smoke] [--clients 60] [--rounds 8]
 """
@@ -39,21 +39,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from aggregator.privacy.server_dp import private_round  # noqa: E402
-from ledger.formats.layout import ParameterLayout  # noqa: E402
-from ledger.formats.task import TaskSpec, TrainingConfig  # noqa: E402
-from ledger.privacy.accountant import epsilon_for, noise_multiplier_for  # noqa: E402
-from ledger.privacy.envelope import open_envelope, seal  # noqa: E402
-from ledger.privacy.mechanism import clipping_norm_for  # noqa: E402
-from ledger.privacy.params import DpParams  # noqa: E402
-from ledger.privacy.readers import ReaderSecret  # noqa: E402
-from ledger.privacy.record import PrivacyRecord  # noqa: E402
-from ledger.submissions import RevealedSubmission, SubmissionCheck  # noqa: E402
-from ledger.weights import weights_hash  # noqa: E402
-from node.data import load_digits, partition_labels  # noqa: E402
-from node.models import ModelSpec  # noqa: E402
-from node.privacy.client_dp import privatize_update  # noqa: E402
-from node.training import TrainConfig, evaluate, resolve_device, train_local  # noqa: E402
+from aggregator.privacy.server_dp import private_round
+from ledger.formats.layout import ParameterLayout
+from ledger.formats.task import TaskSpec, TrainingConfig
+from ledger.privacy.accountant import epsilon_for, noise_multiplier_for
+from ledger.privacy.envelope import open_envelope, seal
+from ledger.privacy.mechanism import clipping_norm_for
+from ledger.privacy.params import DpParams
+from ledger.privacy.readers import ReaderSecret
+from ledger.privacy.record import PrivacyRecord
+from ledger.submissions import RevealedSubmission, SubmissionCheck
+from ledger.weights import weights_hash
+from node.data import load_digits, partition_labels
+from node.models import ModelSpec
+from node.privacy.client_dp import privatize_update
+from node.training import TrainConfig, evaluate, resolve_device, train_local
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 INFINITE = math.inf
@@ -163,10 +163,10 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Privacy cost",
         "",
-        f"DP-FedAvg (client-level DP, client-side clipping C={cfg['clip']}, server noise) on "
-        f"digits: {cfg['clients']} clients, Dirichlet(alpha={cfg['alpha']}), {cfg['rounds']} "
-        f"rounds, linear softmax model, delta={cfg['delta']}, Opacus RDP accounting at "
-        f"sampling rate 1. epsilon=inf: same clipping, no noise.",
+        (f"DP-FedAvg (client-level DP, client-side clipping C={cfg['clip']}, server noise) on "
+         f"digits: {cfg['clients']} clients, Dirichlet(alpha={cfg['alpha']}), {cfg['rounds']} "
+         f"rounds, linear softmax model, delta={cfg['delta']}, Opacus RDP accounting at "
+         f"sampling rate 1. epsilon=inf: same clipping, no noise."),
         "",
         "| target epsilon | noise multiplier | accounted epsilon | final test accuracy |",
         "|---|---|---|---|",
@@ -174,8 +174,8 @@ def markdown(result: dict[str, Any]) -> str:
     for row in result["accuracy_vs_epsilon"]:
         lines.append(f"| {row['target_epsilon']} | {row['noise_multiplier']:.3f} | "
                      f"{row['accounted_epsilon']} | {row['final_test_accuracy']:.4f} |")
-    lines += ["", "Encryption (AES-256-GCM body, ECIES key wrap per reader), best of "
-              f"{cfg['repeats']}:", "",
+    lines += ["", ("Encryption (AES-256-GCM body, ECIES key wrap per reader), best of "
+                   f"{cfg['repeats']}:"), "",
               "| size (MB) | readers | seal (ms/MB) | open (ms/MB) | size overhead (bytes) |",
               "|---|---|---|---|---|"]
     for row in result["encryption"]:
@@ -201,7 +201,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     left.legend()
     labels = [row["target_epsilon"] for row in result["accuracy_vs_epsilon"]]
     right.bar(labels, [row["final_test_accuracy"] for row in result["accuracy_vs_epsilon"]])
-    right.set_xlabel("epsilon (delta = %g)" % result["config"]["delta"])
+    right.set_xlabel(f"epsilon (delta = {result['config']['delta']:g})")
     right.set_ylabel("final test accuracy")
     fig.suptitle("DP-FedAvg on non-IID digits")
     fig.tight_layout()
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     epsilons = [1.0, 4.0, 8.0, INFINITE]
     sizes, readers, repeats = [1, 4, 16], [2, 8], 3
     if args.smoke:
-        args.clients, args.rounds = 10, 2
+        args.clients, args.rounds = 4, 1
         epsilons, sizes, readers, repeats = [1.0, INFINITE], [1], [2], 1
     torch.set_num_threads(args.threads)
     started = time.perf_counter()

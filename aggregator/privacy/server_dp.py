@@ -83,7 +83,7 @@ def private_round(
     check_dp_rule(task)
     prepared = prepare_checks(params, checks, clipping_norm_for(params, previous))
     outcome = compute_round(task, base_vector, prepared.checks, reward_pool)
-    accepted = {s.participant: s.accepted for s in outcome.submissions}
+    accepted: dict[str, bool] = {s.participant: s.accepted for s in outcome.submissions}
     seed, seed_cid = None, None
     if params.noise_side == "server" and any(accepted.values()):
         if publish_seed is None:

@@ -45,7 +45,7 @@ from ledger.privacy.mechanism import (
 )
 from ledger.privacy.params import DpParams
 from ledger.privacy.readers import ReaderSecret
-from ledger.privacy.record import PrivacyRecord
+from ledger.privacy.record import ParticipantBudget, PrivacyRecord
 from ledger.privacy.submission import UNVERIFIABLE_ENCRYPTED
 from ledger.submissions import SubmissionCheck
 
@@ -188,7 +188,7 @@ class RoundPrivacyAudit:
         for who in aggregated:
             rounds[who] = rounds.get(who, 0) + 1
         budget = PrivacyBudget.from_rounds(self.params, rounds)
-        published = {b.participant: b for b in record.budgets}
+        published: dict[str, ParticipantBudget] = {b.participant: b for b in record.budgets}
         for who in sorted(set(published) | set(rounds), key=str.lower):
             entry = published.get(who)
             if entry is None or entry.rounds != rounds.get(who):

@@ -101,7 +101,7 @@ def train_local_dp_sgd(model_name: str, model_kwargs: Mapping[str, Any],
                 private_optimizer.zero_grad(set_to_none=True)
                 loss = nn.functional.cross_entropy(private_model(batch_x.to(target)),
                                                    batch_y.to(target))
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 private_optimizer.step()
                 steps += 1
     state = {k: v.detach().to("cpu", torch.float32) for k, v in model.state_dict().items()

@@ -13,17 +13,17 @@ from tests.ledger.submission_kit import make_task
 
 
 def fixed(**overrides: object) -> DpParams:
-    values: dict[str, object] = dict(clip_side="client", noise_side="server", clipping="fixed",
-                                     clipping_norm=Decimal("1.5"),
-                                     noise_multiplier=Decimal("1.1"), delta=Decimal("0.00001"))
+    values: dict[str, object] = {"clip_side": "client", "noise_side": "server", "clipping": "fixed",
+                                     "clipping_norm": Decimal("1.5"),
+                                     "noise_multiplier": Decimal("1.1"), "delta": Decimal("0.00001")}
     values.update(overrides)
     return DpParams(**values)  # type: ignore[arg-type]
 
 
 def adaptive(**overrides: object) -> DpParams:
-    values: dict[str, object] = dict(clipping="adaptive", target_quantile=Decimal("0.5"),
-                                     clip_learning_rate=Decimal("0.2"),
-                                     clipped_count_stddev=Decimal(2))
+    values: dict[str, object] = {"clipping": "adaptive", "target_quantile": Decimal("0.5"),
+                                     "clip_learning_rate": Decimal("0.2"),
+                                     "clipped_count_stddev": Decimal(2)}
     values.update(overrides)
     return fixed(**values)
 

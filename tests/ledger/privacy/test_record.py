@@ -8,6 +8,7 @@ import pytest
 from eth_utils.crypto import keccak
 
 from ledger.formats.errors import FieldError
+from ledger.formats.report import RoundReport, parse_report, rewards_root
 from ledger.privacy.record import ParticipantBudget, PrivacyRecord
 
 ALICE = "0x1a642f0E3c3aF545E7AcBD38b07251B3990914F1"
@@ -15,12 +16,12 @@ BOB = "0x5050A4F4b3f9338C3472dcC01A87C76A144b3c9c"
 
 
 def record(**overrides: object) -> PrivacyRecord:
-    values: dict[str, object] = dict(
-        clipping_norm=Decimal("1.5"), next_clipping_norm=Decimal("1.4"), aggregated=2,
-        unclipped_fraction=Decimal("0.75"), noise_seed_cid="bafkreiseed",
-        noise_seed_hash=keccak(b"seed"),
-        budgets=(ParticipantBudget(ALICE, 2, "3.5"), ParticipantBudget(BOB, 1, "2.25")),  # type: ignore[arg-type]
-        total_epsilon="3.5", delta=Decimal("0.00001"))
+    values: dict[str, object] = {
+        "clipping_norm": Decimal("1.5"), "next_clipping_norm": Decimal("1.4"), "aggregated": 2,
+        "unclipped_fraction": Decimal("0.75"), "noise_seed_cid": "bafkreiseed",
+        "noise_seed_hash": keccak(b"seed"),
+        "budgets": (ParticipantBudget(ALICE, 2, "3.5"), ParticipantBudget(BOB, 1, "2.25")),  # type: ignore[arg-type]
+        "total_epsilon": "3.5", "delta": Decimal("0.00001")}
     values.update(overrides)
     return PrivacyRecord(**values)  # type: ignore[arg-type]
 
@@ -72,13 +73,11 @@ def test_epsilon_must_be_canonical_or_inf() -> None:
 
 def test_a_round_report_carries_the_record_and_keeps_old_bytes_without_it() -> None:
     # Prepare
-    from ledger.formats.report import RoundReport, parse_report, rewards_root
-
-    fields: dict[str, object] = dict(
-        round=4, task_hash=keccak(b"task"), base_model_hash=keccak(b"base"), rule="fedavg",
-        rule_params={"weighted": False}, decimals=6, submissions=(), decision={},
-        validation_metrics={}, new_model_hash=keccak(b"new"), new_model_cid="bafkreinew",
-        rewards_root=rewards_root([]), total_reward=0)
+    fields: dict[str, object] = {
+        "round": 4, "task_hash": keccak(b"task"), "base_model_hash": keccak(b"base"), "rule": "fedavg",
+        "rule_params": {"weighted": False}, "decimals": 6, "submissions": (), "decision": {},
+        "validation_metrics": {}, "new_model_hash": keccak(b"new"), "new_model_cid": "bafkreinew",
+        "rewards_root": rewards_root([]), "total_reward": 0}
     plain = RoundReport(**fields)  # type: ignore[arg-type]
     private = RoundReport(**fields, privacy=record())  # type: ignore[arg-type]
     # Execute

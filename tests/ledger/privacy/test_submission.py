@@ -9,13 +9,13 @@ import pytest
 import torch
 from eth_utils.crypto import keccak
 
+from ledger.formats.proof import sign_proof
+from ledger.formats.update import encode_update
 from ledger.privacy.envelope import EnvelopeHeader, ReaderEntry, seal_with_header
 from ledger.privacy.readers import ReaderSecret, StaticReaderKeys
 from ledger.store.disk import DiskStore
 from ledger.submissions import SubmissionCheck, check_submission
 from node.privacy.sealing import seal_submission
-from ledger.formats.proof import sign_proof
-from ledger.formats.update import encode_update
 from tests.ledger.submission_kit import (
     ACCOUNTS,
     BASE_HASH,
@@ -83,8 +83,8 @@ def test_without_a_reader_key_the_submission_is_unverifiable_encrypted(store: Di
     readers = ", ".join(sorted([AGGREGATOR.address, AUDITOR.address], key=str.lower))
     assert (check.code, check.detail) == (
         "unverifiable.encrypted",
-        f"unverifiable: encrypted: the update is encrypted to {readers} and no reader key "
-        "was given")
+        (f"unverifiable: encrypted: the update is encrypted to {readers} and no reader key "
+         "was given"))
     assert check.vector is None
 
 
