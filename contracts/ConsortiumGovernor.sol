@@ -20,8 +20,10 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// ConsortiumTimelock, which executes it after its minimum delay.
 /// @dev OpenZeppelin Governor with GovernorSettings, GovernorCountingSimple, GovernorVotes,
 /// GovernorVotesQuorumFraction and GovernorTimelockControl. Votes come from ConsortiumMembership
-/// (one per member, timestamp clock). Only a member may propose (threshold one vote). The quorum
-/// fraction is rounded up, so "50%" of three members is two votes, never one.
+/// (one per member, timestamp clock). Only a member may propose (threshold one vote) and only an
+/// account that was a member at the proposal's snapshot may vote (a zero-weight vote reverts
+/// instead of being recorded). The quorum fraction is rounded up, so "50%" of three members is
+/// two votes, never one.
 contract ConsortiumGovernor is
     Governor,
     GovernorSettings,
@@ -30,6 +32,9 @@ contract ConsortiumGovernor is
     GovernorVotesQuorumFraction,
     GovernorTimelockControl
 {
+    /// @notice `account` held no membership at `snapshot`, the timepoint `proposalId` counts votes at.
+    error ConsortiumNotMember(address account, uint256 proposalId, uint256 snapshot);
+
     /// @notice Deploys the governor.
     /// @param members The ConsortiumMembership token (one vote per member).
     /// @param timelock The ConsortiumTimelock that executes passed proposals.
@@ -95,6 +100,17 @@ contract ConsortiumGovernor is
         returns (bool)
     {
         return super.proposalNeedsQueuing(proposalId);
+    }
+
+    /// @dev Refuses votes of accounts without membership at the snapshot, then counts as usual
+    /// (GovernorCountingSimple also refuses a second vote with GovernorAlreadyCastVote).
+    function _countVote(uint256 proposalId, address account, uint8 support, uint256 totalWeight, bytes memory params)
+        internal
+        override(Governor, GovernorCountingSimple)
+        returns (uint256)
+    {
+        if (totalWeight == 0) revert ConsortiumNotMember(account, proposalId, proposalSnapshot(proposalId));
+        return super._countVote(proposalId, account, support, totalWeight, params);
     }
 
     function _queueOperations(

@@ -11,10 +11,13 @@ reverting to it afterwards, so tests may move time, send transactions and deploy
 - `chain` (function, parametrized `embedded` / `anvil`): one of the above, isolated by snapshot.
   Tests using it run twice; the anvil run carries the `anvil` marker.
 - `network` (function, on `chain`): a `DevNetwork` (ledger.contracts.deploy): RewardToken and
-  TrainingRegistry deployed by `admin`, `aggregator` appointed, `auditor` holding AUDITOR_ROLE,
+  TrainingRegistry deployed by `admin`, `aggregator` appointed and bonded, `auditor` holding AUDITOR_ROLE,
   `NETWORK_PARTICIPANTS` participants registered with `NETWORK_PARAMS.min_stake` staked and
   `NETWORK_SPARE_TOKENS` more each (the auditor too) for challenge bonds, and an `outsider`
-  with gas money only. No task is set and no round is open. Deployed once per backend per
+  with gas money only. Every admin role belongs to the consortium's timelock: `admin` plus
+  `NETWORK_EXTRA_MEMBERS` more accounts are its members (`network.consortium`), and admin
+  operations run as proposals (`ledger.contracts.devgov.govern`). No task is set and no round
+  is open. Deployed once per backend per
   session; each test starts from that exact state (snapshot revert).
 """
 
@@ -40,8 +43,12 @@ NETWORK_PARAMS = RegistryParams(
     reward_per_round=1_000 * ONE_TOKEN,
     challenge_window=3_600,
     challenge_bond=5 * ONE_TOKEN,
+    aggregator_bond=50 * ONE_TOKEN,
+    missed_reveal_penalty=2 * ONE_TOKEN,
 )
 NETWORK_SPARE_TOKENS = 20 * ONE_TOKEN
+#: Consortium members besides `admin` (the accounts right after the participants).
+NETWORK_EXTRA_MEMBERS = 2
 
 CHAIN_KINDS = ["embedded", pytest.param("anvil", marks=pytest.mark.anvil)]
 
@@ -114,12 +121,15 @@ def network(
     """A freshly deployed fedledger network on `chain` (see the module docstring)."""
     entry = _network_baselines.get(chain_kind)
     if entry is None:
+        accounts = chain.dev_accounts()
+        first_extra = 4 + NETWORK_PARTICIPANTS
         dev = bootstrap_dev_network(
             chain,
-            chain.dev_accounts(),
+            accounts,
             NETWORK_PARAMS,
             participants=NETWORK_PARTICIPANTS,
             spare_tokens=NETWORK_SPARE_TOKENS,
+            consortium=accounts[first_extra : first_extra + NETWORK_EXTRA_MEMBERS],
         )
         _network_baselines[chain_kind] = (dev, [chain.snapshot()])
         return dev
