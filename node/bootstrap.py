@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from rich.console import Console
 
@@ -21,7 +22,7 @@ from ledger.chain.rpc import RpcChain
 from ledger.contracts.deploy import Network, NetworkInfo, attach_network
 from ledger.errors import ConfigError, FedLedgerError, IntegrityError
 from ledger.formats.task import TaskSpec
-from ledger.keys import KeystoreNotFound, Signer, load_keystore
+from ledger.keys import KeystoreNotFound, Signer, keystore_address, load_keystore
 from ledger.store.base import ContentStore
 from ledger.store.factory import open_store
 from node.attacks import AttackConfig
@@ -40,15 +41,27 @@ class NodeStateError(FedLedgerError):
     """The network is not in a state this node can take part in (no task, not registered)."""
 
 
+def _no_keystore(path: Path) -> KeystoreNotFound:
+    return KeystoreNotFound(
+        f"no keystore at {path}: create one with `fedledger node init` (new key) or "
+        "`fedledger node import-key` (existing key)"
+    )
+
+
 def load_signer(path: Path, passphrase: str) -> Signer:
     """Decrypt the node's keystore; a missing file says which command creates one."""
     try:
         return load_keystore(path, passphrase)
     except KeystoreNotFound:
-        raise KeystoreNotFound(
-            f"no keystore at {path}: create one with `fedledger node init` (new key) or "
-            "`fedledger node import-key` (existing key)"
-        ) from None
+        raise _no_keystore(path) from None
+
+
+def node_address(path: Path) -> ChecksumAddress:
+    """The keystore's address, read without the passphrase (for `node status`)."""
+    try:
+        return keystore_address(path)
+    except KeystoreNotFound:
+        raise _no_keystore(path) from None
 
 
 def journal_path(journal_dir: Path, network: NetworkInfo, address: str) -> Path:
@@ -178,6 +191,7 @@ __all__ = [
     "journal_path",
     "load_local_data",
     "load_signer",
+    "node_address",
     "open_chain_url",
     "open_network",
     "open_node",

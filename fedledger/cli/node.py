@@ -262,13 +262,13 @@ def status_command(
     rpc_url: RpcOption = None,
 ) -> None:
     """Rounds joined, rewards earned and pending claims, from the journal and the chain."""
-    from node.bootstrap import journal_path, open_chain_url, open_network
+    from node.bootstrap import journal_path, node_address, open_chain_url, open_network
     from node.journal import Journal
     from node.status import collect_status
 
     with _reported():
         checked: NodeConfig = load_config(config, {"chain.rpc_url": ("--rpc-url", rpc_url)})
-        address = keystore_address(checked.node.keystore)
+        address = node_address(checked.node.keystore)
         backend = open_chain_url(checked.chain.rpc_url)
         try:
             network = open_network(checked, backend)

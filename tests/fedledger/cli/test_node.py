@@ -178,6 +178,19 @@ def test_run_without_a_keystore_says_how_to_create_one(
     assert not (tmp_path / "journal").exists()
 
 
+def test_status_without_a_keystore_says_how_to_create_one(
+    runner: CliRunner, initialised: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "keystore.json").unlink()
+
+    result = runner.invoke(app, ["status", "--config", str(initialised)])
+
+    assert result.exit_code == 1
+    assert _plain(result.stderr) == (
+        f"error: no keystore at {tmp_path / 'keystore.json'}: create one with `fedledger "
+        "node init` (new key) or `fedledger node import-key` (existing key)")
+
+
 def test_run_with_a_wrong_passphrase_stops_before_touching_anything(
     runner: CliRunner, initialised: Path, tmp_path: Path
 ) -> None:
