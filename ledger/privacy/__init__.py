@@ -9,5 +9,6 @@ spec does not load Opacus):
 - `noise`: reproducible Gaussian noise from a seed (server-side DP).
 - `record`: the privacy section of a round report.
 - `readers`, `envelope`: the reader set and ECIES envelopes for encrypted artifacts.
+- `registry_readers`: the reader set as registered on chain (``registerReaderKey``).
 - `submission`: opening an encrypted submission for the shared submission check.
 """
