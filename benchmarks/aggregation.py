@@ -405,6 +405,22 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merged(previous_path: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` plus the rows of ``previous_path`` for (rule, N, d) it did not measure.
+
+    A long size (N=100, d=1e7) can then be run on its own without re-running the rest;
+    the machine and floors are this run's, and each row keeps its own floors.
+    """
+    if not previous_path.exists():
+        return report
+    previous = json.loads(previous_path.read_text())
+    fresh = {(r["rule"], r["n"], r["d"]) for r in report["results"]}
+    kept = [r for r in previous["results"] if (r["rule"], r["n"], r["d"]) not in fresh]
+    order = {name: i for i, name in enumerate(RULES)}
+    rows = sorted(kept + report["results"], key=lambda r: (r["n"], r["d"], order[r["rule"]]))
+    return report | {"results": rows, "merged_from": str(previous_path.name)}
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat (seconds)")
@@ -419,6 +435,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--flower-budget", type=float, default=60.0, help="seconds per Flower call")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the rows of an existing aggregation.json for sizes this run does not measure",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         explicit = argv or []
@@ -434,6 +455,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     report = run(args)
+    if args.merge:
+        report = merged(args.out / "aggregation.json", report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "aggregation.json").write_text(json.dumps(report, indent=2) + "\n")
     (args.out / "aggregation.md").write_text(markdown(report))
