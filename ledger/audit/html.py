@@ -12,7 +12,7 @@ from html import escape
 
 from ledger.audit.findings import FindingKind, Verdict
 from ledger.audit.history_view import accuracy_series, participant_totals, rejections, tokens
-from ledger.audit.result import AuditReport
+from ledger.audit.result import AuditReport, ChallengeView
 
 _COLOURS = {Verdict.VERIFIED: "#1a7f37", Verdict.MISMATCH: "#cf222e",
             Verdict.UNVERIFIABLE: "#9a6700", Verdict.PENDING: "#6e7781"}
@@ -95,6 +95,11 @@ def _bar_chart(bars: list[tuple[str, int, int]], width: int = 640) -> str:
     return "".join(parts)
 
 
+def _challenge_text(challenges: tuple[ChallengeView, ...]) -> str:
+    return ", ".join(f"{c.outcome} (by {c.challenger[:8]}…, evidence {c.evidence_cid})"
+                     for c in challenges)
+
+
 def render_html(report: AuditReport) -> str:
     """The whole page as a string (UTF-8, no external resources)."""
     out = ["<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
@@ -108,7 +113,7 @@ def render_html(report: AuditReport) -> str:
            "and content hashes; nothing the aggregator said was taken on trust.</p>"]
     out.append("<h2>Rounds</h2><table><tr><th>round</th><th>status</th><th>verdict</th>"
                "<th>accuracy</th><th>accepted</th><th>rejected</th><th>total reward</th>"
-               "<th>claimed</th><th>report</th></tr>")
+               "<th>claimed</th><th>challenges</th><th>report</th></tr>")
     for r in report.rounds:
         acc = "-" if r.accuracy is None else f"{r.accuracy * 100:.2f}%"
         out.append(f"<tr><td class=num>{r.round}</td><td>{escape(r.status)}</td>"
@@ -116,6 +121,7 @@ def render_html(report: AuditReport) -> str:
                    f"<td class=num>{r.accepted}</td><td class=num>{r.rejected}</td>"
                    f"<td class=num>{tokens(r.total_reward)}</td>"
                    f"<td class=num>{tokens(r.claimed)}</td>"
+                   f"<td>{escape(_challenge_text(r.challenges)) or '-'}</td>"
                    f"<td><code>{escape(r.report_cid)}</code></td></tr>")
     out.append("</table>")
     listed = [(None, f) for f in report.findings] + [

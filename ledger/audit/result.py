@@ -58,12 +58,36 @@ class ClaimView:
 
 
 @dataclass(frozen=True)
+class ChallengeView:
+    """One `RoundChallenged` event and how governance resolved it.
+
+    `outcome` is ``"pending"`` until a `ChallengeResolved` event, then ``"upheld"`` (the
+    round was reopened and its result erased) or ``"rejected"`` (the bond was forfeited).
+    """
+
+    challenger: str
+    evidence_cid: str
+    bond: int
+    outcome: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"challenger": self.challenger, "evidence_cid": self.evidence_cid,
+                "bond": str(self.bond), "outcome": self.outcome}
+
+    @classmethod
+    def from_json(cls, v: dict[str, Any]) -> ChallengeView:
+        return cls(str(v["challenger"]), str(v["evidence_cid"]), int(v["bond"]),
+                   str(v["outcome"]))
+
+
+@dataclass(frozen=True)
 class RoundAudit:
     """The auditor's finding for one round, with the history shown beside it.
 
-    `status` is the chain's lifecycle status (open, finalized, challenged, voided);
-    `accuracy` and `loss` are the report's validation metrics as fractions (None when the
-    report is unavailable or does not state them).
+    `status` is the chain's lifecycle status (open, finalized, challenged); `accuracy` and
+    `loss` are the report's validation metrics as fractions (None when the report is
+    unavailable or does not state them). `finalizations` counts `RoundFinalized` events: more
+    than one means an upheld challenge reopened the round, and the audit covers the latest.
     """
 
     round: int
@@ -78,6 +102,8 @@ class RoundAudit:
     claimed: int = 0
     submissions: tuple[SubmissionView, ...] = ()
     claims: tuple[ClaimView, ...] = ()
+    challenges: tuple[ChallengeView, ...] = ()
+    finalizations: int = 1
 
     @property
     def accepted(self) -> int:
@@ -101,6 +127,8 @@ class RoundAudit:
             "accepted": self.accepted, "rejected": self.rejected,
             "submissions": [s.to_json() for s in self.submissions],
             "claims": [c.to_json() for c in self.claims],
+            "challenges": [c.to_json() for c in self.challenges],
+            "finalizations": self.finalizations,
         }
 
     @classmethod
@@ -113,6 +141,8 @@ class RoundAudit:
             claimed=int(v["claimed"]),
             submissions=tuple(SubmissionView.from_json(s) for s in v["submissions"]),
             claims=tuple(ClaimView.from_json(c) for c in v["claims"]),
+            challenges=tuple(ChallengeView.from_json(c) for c in v["challenges"]),
+            finalizations=int(v["finalizations"]),
         )
 
 

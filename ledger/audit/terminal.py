@@ -22,13 +22,15 @@ def render_terminal(report: AuditReport, console: Console) -> None:
     rounds = Table(title=f"Audit of registry {report.registry} (chain {report.chain_id}, "
                          f"up to block {report.head_block})")
     for column in ("round", "status", "verdict", "accuracy", "accepted", "rejected",
-                   "total reward", "claimed", "findings"):
-        rounds.add_column(column, justify="left" if column in ("status", "verdict") else "right")
+                   "total reward", "claimed", "challenges", "findings"):
+        rounds.add_column(column, justify="left" if column in ("status", "verdict", "challenges")
+                          else "right")
     for r in report.rounds:
         rounds.add_row(
             str(r.round), r.status, f"[{_STYLE[r.verdict]}]{r.verdict.value}[/]",
             "-" if r.accuracy is None else f"{r.accuracy * 100:.2f}%", str(r.accepted),
-            str(r.rejected), tokens(r.total_reward), tokens(r.claimed), str(len(r.findings)))
+            str(r.rejected), tokens(r.total_reward), tokens(r.claimed),
+            ", ".join(c.outcome for c in r.challenges) or "-", str(len(r.findings)))
     console.print(rounds)
 
     for finding in report.findings:

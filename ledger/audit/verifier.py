@@ -37,7 +37,13 @@ from ledger.audit import findings as F
 from ledger.audit.findings import Finding, Verdict, mismatch, unverifiable, verdict_of
 from ledger.audit.history import CalldataReader, NetworkHistory, RoundEvents, replay
 from ledger.audit.privacy import RoundPrivacyAudit, encrypted_findings
-from ledger.audit.result import AuditReport, ClaimView, RoundAudit, SubmissionView
+from ledger.audit.result import (
+    AuditReport,
+    ChallengeView,
+    ClaimView,
+    RoundAudit,
+    SubmissionView,
+)
 from ledger.audit.rules import AuditRules, RecomputedRound, RoundRecompute
 from ledger.contracts.deploy import Network
 from ledger.contracts.registry import RoundFinalized, RoundInfo, RoundStatus, commitment
@@ -78,6 +84,14 @@ class _Published:
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+def _challenges(events: RoundEvents) -> tuple[ChallengeView, ...]:
+    """Each challenge paired with its resolution (the contract allows one pending at a time)."""
+    outcomes = ["upheld" if r.upheld else "rejected" for r in events.resolutions]
+    return tuple(ChallengeView(c.challenger, c.evidence_cid, c.bond,
+                               outcomes[i] if i < len(outcomes) else "pending")
+                 for i, c in enumerate(events.challenges))
 
 
 class Auditor:
@@ -161,7 +175,9 @@ class Auditor:
         status = info.status.name.lower()
         if info.status in (RoundStatus.NONE, RoundStatus.OPEN) or not events.finalized:
             if info.status in (RoundStatus.NONE, RoundStatus.OPEN):
-                return RoundAudit(round_, Verdict.PENDING, status=status)
+                return RoundAudit(round_, Verdict.PENDING, status=status,
+                                  challenges=_challenges(events),
+                                  finalizations=len(events.finalized))
             gap = unverifiable(F.ROUND_NO_EVENT, f"round {round_} is {status} on chain but no "
                                "RoundFinalized event was found up to the audited block")
             return RoundAudit(round_, Verdict.UNVERIFIABLE, (gap,), status=status)
@@ -192,11 +208,13 @@ class Auditor:
             subs = tuple(SubmissionView(s.participant, s.accepted, s.verification, s.reason,
                                         s.score, s.reward) for s in report.submissions)
         claims = tuple(ClaimView(c.account, c.amount, _hex(c.tx_hash)) for c in events.claims)
+        challenges = _challenges(events)
         return RoundAudit(
             round=round_, verdict=verdict_of(found), findings=tuple(found), status=status,
             accuracy=accuracy, loss=loss, new_model_hash=_hex(fin.new_model_hash),
             report_cid=fin.report_cid, total_reward=fin.total_reward,
-            claimed=sum(c.amount for c in claims), submissions=subs, claims=claims)
+            claimed=sum(c.amount for c in claims), submissions=subs, claims=claims,
+            challenges=challenges, finalizations=len(events.finalized))
 
     # -- the report ----------------------------------------------------------------------
     def _report(self, fin: RoundFinalized, found: list[Finding]) -> _Published:

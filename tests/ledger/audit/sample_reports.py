@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from ledger.audit import findings as F
 from ledger.audit.findings import Verdict, mismatch, unverifiable
-from ledger.audit.result import AuditReport, ClaimView, RoundAudit, SubmissionView
+from ledger.audit.result import (
+    AuditReport,
+    ChallengeView,
+    ClaimView,
+    RoundAudit,
+    SubmissionView,
+)
 
 ALICE = "0x00000000000000000000000000000000000000A1"
 BOB = "0x00000000000000000000000000000000000000b2"
@@ -28,7 +34,8 @@ def sample_report() -> AuditReport:
                   unverifiable(F.CONTENT_MISSING, "proof bafkreixyz is not in the store", EVE)),
         new_model_hash="0x" + "22" * 32, report_cid="bafkreibbb", total_reward=1_000 * TOKEN,
         submissions=(SubmissionView(ALICE, True, "ok", "", 1, 1_000 * TOKEN),
-                     SubmissionView(EVE, False, "ok", "<script>alert(1)</script>", 0, 0)))
+                     SubmissionView(EVE, False, "ok", "<script>alert(1)</script>", 0, 0)),
+        challenges=(ChallengeView(ALICE, "bafkreievidence", 5 * TOKEN, "pending"),))
     r2 = RoundAudit(round=2, verdict=Verdict.PENDING, status="open")
     return AuditReport(chain_id=31337, registry="0x" + "cd" * 20, token="0x" + "ef" * 20,
                        head_block=77, rounds=(r0, r1, r2))

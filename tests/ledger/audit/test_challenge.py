@@ -11,6 +11,7 @@ import pytest
 from ledger.audit import AuditReport, Auditor, Verdict
 from ledger.audit import findings as F
 from ledger.audit.challenge import ChallengeRefused, submit_challenge
+from ledger.audit.result import ChallengeView
 from ledger.contracts.registry import RoundStatus
 from ledger.errors import ContractRevert
 from tests.ledger.audit.lying_aggregator import (
@@ -86,6 +87,9 @@ def test_an_upheld_challenge_reopens_the_round_pays_the_auditor_and_the_redo_ver
     assert token.balance_of(history.auditor.address) == BOND + AGGREGATOR_BOND // 2
     assert slashed_to == 0
     assert (again.verdict, again.round(0).status) == (Verdict.VERIFIED, "finalized")
+    assert (again.round(0).finalizations, again.round(0).challenges) == (2, (ChallengeView(
+        history.auditor.address, registry.events_round_challenged(round=0)[0].evidence_cid,
+        BOND, "upheld"),))
     assert again.round(0).new_model_hash == "0x" + redo.report.new_model_hash.hex()
     LyingAggregator(history).claim(redo, history.honest[0].signer, owed_to(redo, history, 0))
     assert token.balance_of(history.honest[0].signer.address) == owed_to(redo, history, 0)

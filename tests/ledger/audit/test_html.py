@@ -42,6 +42,7 @@ def test_the_charts_plot_every_round_and_participant() -> None:
     assert re.findall(r"<title>awarded ([\d,.]+)</title>", rewards[:rewards.index("</svg>")]) == [
         "1,600.00", "400.00", "0.00"]
     assert page.count('class="badge"') == 1 + 3  # the headline and one per round
+    assert "<td>pending (by 0x000000…, evidence bafkreievidence)</td>" in page
 
 
 def test_rejections_are_listed_with_their_checks_and_reasons() -> None:

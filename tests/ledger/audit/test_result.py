@@ -35,12 +35,16 @@ def test_json_has_the_documented_shape() -> None:
                                 "rounds", "token", "verdict"]
     assert (document["format"], document["verdict"]) == ("fedledger-audit/1", "mismatch")
     r0 = document["rounds"][0]
-    assert sorted(r0) == ["accepted", "accuracy", "claimed", "claims", "findings", "loss",
-                          "new_model_hash", "rejected", "report_cid", "round", "status",
-                          "submissions", "total_reward", "verdict"]
+    assert sorted(r0) == ["accepted", "accuracy", "challenges", "claimed", "claims",
+                          "finalizations", "findings", "loss", "new_model_hash", "rejected",
+                          "report_cid", "round", "status", "submissions", "total_reward",
+                          "verdict"]
     assert (r0["total_reward"], r0["accepted"], r0["rejected"]) == (str(1_000 * TOKEN), 2, 1)
     assert r0["claims"] == [{"account": ALICE, "amount": str(600 * TOKEN),
                              "tx_hash": "0x" + "ab" * 32}]
+    assert document["rounds"][1]["challenges"] == [{
+        "challenger": ALICE, "evidence_cid": "bafkreievidence", "bond": str(5 * TOKEN),
+        "outcome": "pending"}]
     assert document["rounds"][1]["findings"][0] == {
         "code": F.SUBMISSION_REWARD, "kind": "mismatch",
         "message": "<b>reward</b> 1 published, 2 owed",
