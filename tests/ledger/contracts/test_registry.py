@@ -278,6 +278,8 @@ def test_challenge_freezes_claims_until_governance_reopens_the_round(network: De
         sender=network.aggregator,
     )
     network.token.approve(registry.address, network.params.challenge_bond, sender=challenger)
+    balance_before = network.token.balance_of(challenger.address)
+    bond = network.params.aggregator_bond
 
     # Execute
     challenged = registry.challenge(0, "bafyevidence", sender=challenger)
@@ -303,6 +305,10 @@ def test_challenge_freezes_claims_until_governance_reopens_the_round(network: De
     assert (slashed.aggregator, slashed.round) == (network.aggregator.address, 0)
     assert isinstance(reopened, RoundReopened) and reopened.round == 0
     assert registry.round_info(0).status is RoundStatus.OPEN
+    assert (slashed.amount, slashed.to_challenger, slashed.remaining) == (bond, bond // 2, 0)
+    assert network.token.balance_of(challenger.address) == balance_before + bond // 2
+    assert registry.treasury() == bond - bond // 2
+    assert registry.aggregator_bond_of(network.aggregator.address) == 0
     assert registry.events_round_challenged(challenger=challenger.address) == [record]
 
 
@@ -376,3 +382,31 @@ def test_binding_covers_every_function_and_event_of_the_abi() -> None:
         fields = [f.name for f in dataclasses.fields(records[name])][3:]  # after where-logged
         assert fields == [snake_case(i["name"]) for i in entry["inputs"]], name
         assert hasattr(TrainingRegistry, f"events_{snake_case(name)}"), name
+
+
+def test_rejected_challenge_forfeits_the_bond_to_the_treasury(network: DevNetwork) -> None:
+    # Prepare: a finalized empty round, challenged by a participant
+    registry, backend, token = network.registry, network.backend, network.token
+    challenger = network.participants[1]
+    _, reveal_deadline = _open_round(network)
+    backend.set_next_block_timestamp(reveal_deadline + 1)
+    registry.finalize_round(0, "bafym1", NEW_MODEL_HASH, "bafyr", REPORT_HASH, bytes(32), 0,
+                            sender=network.aggregator)
+    token.approve(registry.address, network.params.challenge_bond, sender=challenger)
+    balance_before = token.balance_of(challenger.address)
+    held_before = token.balance_of(registry.address)
+    registry.challenge(0, "bafyevidence", sender=challenger)
+
+    # Execute
+    enacted = govern(network, RegistryActions(registry).resolve_challenge(0, False))
+
+    # Assert
+    forfeited = registry.events_challenge_bond_forfeited(round=0)
+    assert [(e.challenger, e.bond) for e in forfeited] == [
+        (challenger.address, network.params.challenge_bond)]
+    assert forfeited[0].tx_hash == bytes(enacted.execute["transactionHash"])
+    assert token.balance_of(challenger.address) == balance_before - network.params.challenge_bond
+    assert token.balance_of(registry.address) == held_before + network.params.challenge_bond
+    assert registry.treasury() == network.params.challenge_bond
+    assert registry.aggregator_bond_of(network.aggregator.address) == network.params.aggregator_bond
+    assert registry.round_info(0).status is RoundStatus.FINALIZED
