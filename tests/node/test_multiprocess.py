@@ -5,7 +5,8 @@ they meet the aggregator (driven here, in the test process) only through the cha
 JSON-RPC and the shared DiskStore directory, as on a real network. The test plays the
 passage of time: the task's phases are 600 s long and the test mines one block past each
 deadline once every node has done its part, so the run takes seconds, not minutes, and
-never depends on how fast a loaded CI machine starts the processes.
+never depends on how fast a loaded CI machine starts the processes. One node is killed
+(SIGKILL) after it committed and started again: it finishes the round from its journal.
 """
 
 from __future__ import annotations
@@ -75,8 +76,9 @@ def _write_node(net: TaskNetwork, index: int, tmp_path: Path, url: str) -> Path:
     return path
 
 
-def _start(index: int, config: Path, passphrase: Path) -> NodeProcess:
-    log = config.parent / "node.log"
+def _start(index: int, config: Path, passphrase: Path, log_name: str = "node.log"
+           ) -> NodeProcess:
+    log = config.parent / log_name
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "COLUMNS": "200"}
     env.pop("FEDLEDGER_PASSPHRASE", None)
     with log.open("wb") as sink:
@@ -121,6 +123,12 @@ def test_node_processes_submit_get_accepted_and_claim_their_rewards(
         # Execute: the nodes commit; time passes; they reveal; the aggregator finalizes;
         # the challenge window passes; they claim and exit
         _wait("every commitment", lambda: dev.registry.round_info(0).commit_count == NODES, nodes)
+        # node 0 is killed outright (no clean-up runs) after committing, then started again:
+        # it must reveal from its journal, not train or commit a second time
+        nodes[0].process.kill()
+        nodes[0].process.wait()
+        killed_log = nodes[0].output()
+        nodes[0] = _start(0, configs[0], passphrase, log_name="restarted.log")
         info = dev.registry.round_info(0)
         anvil_chain.mine(info.commit_deadline + 1)
         _wait("every reveal", lambda: dev.registry.round_info(0).reveal_count == NODES, nodes)
@@ -151,6 +159,11 @@ def test_node_processes_submit_get_accepted_and_claim_their_rewards(
     assert claimed == rewards
     for node in nodes:
         assert "1 round(s) done" in node.output()
+    committed = dev.registry.events_update_committed(round=0, participant=addresses[0])
+    assert len(committed) == 1  # the restart did not commit again
+    assert "round 0: committed" in killed_log
+    restarted = nodes[0].output()
+    assert "round 0: revealed" in restarted and "round 0: opened" not in restarted
 
     # Assert: `node status` reads the same story back from journal and chain
     status = CliRunner().invoke(app, ["status", "--config", str(configs[0])])
