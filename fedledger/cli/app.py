@@ -34,10 +34,11 @@ def _root(
 
 
 def _wire() -> None:
-    from fedledger.cli import audit, demo, node, store
+    from fedledger.cli import aggregator, audit, demo, node, store
 
     app.add_typer(store.app, name="store")
     app.add_typer(node.app, name="node")
+    app.add_typer(aggregator.app, name="aggregator")
     app.command("cid")(store.cid_command)
     app.registered_commands.extend(demo.app.registered_commands)
     app.registered_commands.extend(audit.app.registered_commands)
