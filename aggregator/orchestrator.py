@@ -22,18 +22,22 @@ from eth_utils import keccak
 from rich.console import Console
 
 from aggregator.decision_codec import encode_decision
+from aggregator.privacy.server_dp import private_round
 from aggregator.round_compute import RoundOutcome, compute_round
 from ledger.chain.base import TxSigner
 from ledger.contracts.deploy import Network
 from ledger.contracts.registry import RoundStatus
-from ledger.errors import FedLedgerError, IntegrityError
+from ledger.errors import ConfigError, FedLedgerError, IntegrityError
 from ledger.formats.canonical import to_fixed
 from ledger.formats.model import decode_model, encode_model
-from ledger.formats.report import REPORT_DECIMALS, RoundReport, rewards_root
+from ledger.formats.report import REPORT_DECIMALS, RoundReport, parse_report, rewards_root
 from ledger.formats.task import TaskSpec
+from ledger.privacy.envelope import seal
+from ledger.privacy.readers import ReaderKeySource, ReaderSecret
+from ledger.privacy.record import PrivacyRecord
 from ledger.store.base import ContentStore
-from ledger.weights import weights_hash
 from ledger.submissions import RevealedSubmission, SubmissionCheck, check_submission
+from ledger.weights import weights_hash
 
 #: Evaluates a model state on the aggregator's validation split -> (loss, accuracy).
 Evaluator = Callable[[dict[str, torch.Tensor]], tuple[float, float]]
@@ -66,7 +70,13 @@ class RoundOrchestrator:
         *,
         evaluator: Evaluator | None = None,
         console: Console | None = None,
+        reader: ReaderSecret | None = None,
+        readers: ReaderKeySource | None = None,
     ) -> None:
+        """`reader` (the aggregator's reader key) opens encrypted submissions; `readers`
+        is the reader set a DP task's server-noise seed is sealed to (`ledger.privacy`)."""
+        self.reader = reader
+        self.readers = readers
         self.network = network
         self.registry = network.registry
         self.signer = signer
@@ -139,7 +149,8 @@ class RoundOrchestrator:
             sub = RevealedSubmission(ev.round, ev.participant, ev.update_cid, ev.update_hash,
                                      ev.proof_cid, ev.proof_hash, ev.num_samples)
             checks.append(check_submission(self.store, sub, self.task, info.model_hash,
-                                           self.network.info.chain_id, self.registry.address))
+                                           self.network.info.chain_id, self.registry.address,
+                                           reader=self.reader))
         return checks, unrevealed
 
     def finalize_round(self, round_: int, *, reference: torch.Tensor | None = None) -> FinalizedRound:
@@ -156,8 +167,15 @@ class RoundOrchestrator:
             )
         base = self.load_model(info.model_cid, info.model_hash, round_)
         checks, _ = self.collect(round_)
-        outcome = compute_round(self.task, base, checks, self.task.reward_per_round,
-                                reference=reference)
+        privacy: PrivacyRecord | None = None
+        if self.task.privacy is not None:
+            private = private_round(self.task, base, checks, self.task.reward_per_round,
+                                    previous=self._previous_privacy(round_),
+                                    publish_seed=self._seal_seed)
+            outcome, privacy = private.outcome, private.record
+        else:
+            outcome = compute_round(self.task, base, checks, self.task.reward_per_round,
+                                    reference=reference)
         model_cid, model_hash = self.publish_model(outcome.new_vector, round_ + 1)
         metrics: dict[str, int] = {}
         if self.evaluator is not None:
@@ -180,6 +198,7 @@ class RoundOrchestrator:
             new_model_cid=model_cid,
             rewards_root=rewards_root(leaves),
             total_reward=outcome.total_reward,
+            privacy=privacy,
         )
         report_bytes = report.canonical_bytes()
         report_cid = self.store.put_bytes(report_bytes)
@@ -190,9 +209,26 @@ class RoundOrchestrator:
                          f"{outcome.total_reward} paid")
         return FinalizedRound(round_, report, report_cid, model_cid, outcome)
 
-    def _already_finalized(self, round_: int) -> FinalizedRound:
-        from ledger.formats.report import parse_report
+    def _previous_privacy(self, round_: int) -> PrivacyRecord | None:
+        """The previous round's privacy record (the clipping norm in force, budgets so far)."""
+        if round_ == 0:
+            return None
+        events = self.registry.events_round_finalized(round=round_ - 1)
+        if not events:
+            raise RoundStateError(f"round {round_ - 1} has no RoundFinalized event")
+        data = self.store.get_bytes(events[-1].report_cid)
+        if keccak(data) != events[-1].report_hash:
+            raise IntegrityError(f"report {events[-1].report_cid} does not match its on-chain hash")
+        return parse_report(data).privacy
 
+    def _seal_seed(self, seed: bytes) -> str:
+        """Seal a server-noise seed to the reader set and store it; return its CID."""
+        if self.readers is None:
+            raise ConfigError("this task adds server-side DP noise: give the orchestrator the "
+                              "reader set (readers=...) to seal the noise seed to")
+        return self.store.put_bytes(seal(seed, self.readers.reader_keys(), kind="noise_seed"))
+
+    def _already_finalized(self, round_: int) -> FinalizedRound:
         events = self.registry.events_round_finalized(round=round_)
         if not events:
             raise RoundStateError(f"round {round_} is not open and has no RoundFinalized event")

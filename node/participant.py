@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import torch
 from eth_utils import keccak
@@ -29,9 +30,13 @@ from ledger.formats.proof import METRIC_DECIMALS, ProofFields, data_commitment, 
 from ledger.formats.report import parse_report, rewards_tree
 from ledger.formats.task import TaskSpec
 from ledger.formats.update import encode_update
+from ledger.privacy.envelope import seal
+from ledger.privacy.mechanism import clipping_norm_for
+from ledger.privacy.readers import ReaderKeySource
 from ledger.store.base import ContentStore
 from node.attacks import AttackConfig, AttackContext
 from node.journal import Journal, RoundEntry, Stage
+from node.privacy.client_dp import privatize_update
 from node.training.local import LocalResult, train_local
 from node.training.train_config import TrainConfig
 
@@ -73,7 +78,10 @@ class Participant:
         attack: AttackConfig | None = None,
         progress: bool = False,
         console: Console | None = None,
+        readers: ReaderKeySource | None = None,
     ) -> None:
+        """`readers`: seal the update and proof to this reader set (encrypted-updates mode)."""
+        self.readers = readers
         self.network = network
         self.registry = network.registry
         self.signer = signer
@@ -147,7 +155,13 @@ class Participant:
                 f"round {round_} stopped taking commitments at {info.commit_deadline}"
             )
         delta = dict(result.delta if delta is None else delta)
+        if self.task.privacy is not None:  # client-side clipping / local noise of the task
+            delta = privatize_update(delta, self.task.layout, self.task.privacy,
+                                     self._clipping_norm(round_)).delta
         update = encode_update(delta, round_, info.model_hash, self.address, layout=self.task.layout)
+        readers = self.readers.reader_keys() if self.readers is not None else None
+        if readers is not None:  # the chain pins the envelope; the proof vouches for it
+            update = seal(update, readers, kind="update")
         update_hash = keccak(update)
         update_cid = self.store.put_bytes(update)
         salt = secrets.token_bytes(32)
@@ -171,6 +185,8 @@ class Participant:
         proof = sign_proof(fields, self.signer, self.network.info.chain_id,  # type: ignore[arg-type]
                            self.registry.address)
         proof_bytes = proof.canonical_bytes()
+        if readers is not None:
+            proof_bytes = seal(proof_bytes, readers, kind="proof")
         proof_hash = keccak(proof_bytes)
         proof_cid = self.store.put_bytes(proof_bytes)
         entry = RoundEntry(
@@ -187,6 +203,21 @@ class Participant:
             metrics={k: str(v) for k, v in metrics.items()},
         )
         return self.journal.record(entry)
+
+    def _clipping_norm(self, round_: int) -> Decimal:
+        """The DP clipping norm of `round_`: the task's, or the previous report's next one."""
+        params = self.task.privacy
+        assert params is not None
+        if round_ == 0 or not params.adaptive:
+            return params.clipping_norm
+        events = self.registry.events_round_finalized(round=round_ - 1)
+        if not events:
+            raise RoundClosedError(f"round {round_ - 1} is not finalized: its report sets the "
+                                   "clipping norm of this round")
+        data = self.store.get_bytes(events[-1].report_cid)
+        if keccak(data) != events[-1].report_hash:
+            raise IntegrityError(f"report {events[-1].report_cid} does not match its on-chain hash")
+        return clipping_norm_for(params, parse_report(data).privacy)
 
     def prepare_round(self, round_: int) -> RoundEntry:
         """Train and package (a real node's path: no colluders' knowledge)."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import torch
 from eth_utils.crypto import keccak
 
+from aggregator.orchestrator import RoundOrchestrator
 from aggregator.privacy.server_dp import private_round
 from aggregator.rewards import allocate_rewards
 from aggregator.round_compute import RoundOutcome, compute_round
@@ -34,6 +34,7 @@ from ledger.formats.report import REPORT_DECIMALS, RoundReport, rewards_root
 from ledger.formats.task import TaskSpec
 from ledger.formats.update import encode_update
 from ledger.keys import Signer
+from ledger.privacy.accountant import participant_budget
 from ledger.privacy.envelope import seal
 from ledger.privacy.params import DpParams
 from ledger.privacy.readers import ReaderSecret, StaticReaderKeys
@@ -171,17 +172,22 @@ def audit(r: Round, reader: ReaderSecret | None):  # type: ignore[no-untyped-def
     return Auditor(r.network, r.store, RULES, reader=reader).audit().round(0)
 
 
-def test_an_honest_dp_round_verifies_with_a_reader_key(played: Round) -> None:
+def test_the_orchestrators_dp_round_verifies_and_publishes_the_budget(played: Round) -> None:
     # Prepare
-    outcome, record = honest_round(played)
-    finalize(played, outcome, record)
+    readers = StaticReaderKeys([played.reader.reader, played.auditor_key.reader])
+    orchestrator = RoundOrchestrator(played.network, played.aggregator, played.store,
+                                     played.task, reader=played.reader, readers=readers)
     # Execute
+    finalized = orchestrator.finalize_round(0)
     result = audit(played, played.auditor_key)
     # Assert
     assert (result.verdict, result.findings) == (Verdict.VERIFIED, ())
-    verdicts = sorted((s.verification, s.accepted) for s in result.submissions)
-    assert verdicts == [("ok", True), ("ok", True), ("privacy.clip_bound", False)]
-    assert record.aggregated == 2 and record.noise_seed_cid is not None
+    record = finalized.report.privacy
+    assert record is not None
+    assert (record.aggregated, record.clipping_norm, record.delta) == (2, Decimal(1),
+                                                                      Decimal("0.00001"))
+    assert [b.rounds for b in record.budgets] == [1, 1]
+    assert record.total_epsilon == participant_budget(DP, 1)
 
 
 def test_without_a_reader_key_the_round_is_unverifiable_encrypted(played: Round) -> None:
