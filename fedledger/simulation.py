@@ -22,6 +22,7 @@ from eth_account import Account
 from rich.console import Console
 
 from aggregator.orchestrator import FinalizedRound, RoundOrchestrator
+from fedledger.engines import TrainingEngine, open_engine
 from ledger.chain.base import ChainBackend, TestChainBackend
 from ledger.contracts.deploy import (
     Network,
@@ -80,6 +81,10 @@ class SimulationConfig:
     norm_bound: str = "100"
     fixed_point_bits: int = 26
     device: str = "cpu"
+    #: Where local training runs: "local" (in process) or "ray" (Ray tasks); the chain,
+    #: the store and all signing stay in the driver either way.
+    engine: str = "local"
+    workers: int = 1
 
     @property
     def num_attackers(self) -> int:
@@ -163,7 +168,9 @@ class Simulation:
     """Builds a network on `backend` + `store` and runs `cfg.rounds` rounds."""
 
     def __init__(self, cfg: SimulationConfig, backend: ChainBackend, store: ContentStore,
-                 workdir: Path, console: Console | None = None) -> None:
+                 workdir: Path, console: Console | None = None, *,
+                 engine: TrainingEngine | None = None,
+                 participant_factory: Callable[..., Participant] = Participant) -> None:
         if not isinstance(backend, TestChainBackend):
             raise TypeError("a simulation moves chain time: it needs a test chain (embedded/anvil)")
         self.cfg = cfg
@@ -171,6 +178,8 @@ class Simulation:
         self.store = store
         self.workdir = Path(workdir)
         self.console = console or Console(quiet=True)
+        self.engine = engine
+        self.participant_factory = participant_factory
 
     def _fund(self, funder: object, n: int) -> list[Signer]:
         signers = [Signer.from_key(Account.create().key) for _ in range(n)]
@@ -210,8 +219,9 @@ class Simulation:
             journal = Journal(self.workdir / "journals" / f"{key.address}.json", key.address,
                               network.registry.address)
             attack = cfg.attack_for(i)
-            members.append(Member(i, Participant(network, key, self.store, task, data, journal,
-                                                 device=cfg.device, attack=attack), attack))
+            members.append(Member(i, self.participant_factory(
+                network, key, self.store, task, data, journal, device=cfg.device, attack=attack),
+                attack))
 
         def evaluator(state: dict[str, torch.Tensor]) -> tuple[float, float]:
             ev = evaluate(task.model, dict(task.model_kwargs), state, dataset.x_test,
@@ -223,28 +233,34 @@ class Simulation:
         finalized: list[FinalizedRound] = []
         accuracy: list[float] = []
         loss: list[float] = []
-        for _ in range(cfg.rounds):
-            r = orchestrator.open_next_round(initial)
-            self._play_round(r, members)
-            info = network.registry.round_info(r)
-            self.backend.mine(info.reveal_deadline + 1)
-            done = orchestrator.finalize_round(r)
-            finalized.append(done)
-            metrics = done.report.validation_metrics
-            accuracy.append(metrics.get("accuracy", 0) / 1e6)
-            loss.append(metrics.get("loss", 0) / 1e6)
-            self.backend.mine(network.registry.round_info(r).claimable_at + 1)
-            for m in members:
-                if m.participant.journal.get(r) is None:
-                    continue
-                amount = m.participant.claim(r)
-                m.earned += amount
-            if on_round is not None:
-                on_round(done, members)
+        engine = self.engine or open_engine(cfg.engine, cfg.workers)
+        try:
+            for _ in range(cfg.rounds):
+                r = orchestrator.open_next_round(initial)
+                self._play_round(r, members, engine)
+                info = network.registry.round_info(r)
+                self.backend.mine(info.reveal_deadline + 1)
+                done = orchestrator.finalize_round(r)
+                finalized.append(done)
+                metrics = done.report.validation_metrics
+                accuracy.append(metrics.get("accuracy", 0) / 1e6)
+                loss.append(metrics.get("loss", 0) / 1e6)
+                self.backend.mine(network.registry.round_info(r).claimable_at + 1)
+                for m in members:
+                    if m.participant.journal.get(r) is None:
+                        continue
+                    amount = m.participant.claim(r)
+                    m.earned += amount
+                if on_round is not None:
+                    on_round(done, members)
+        finally:
+            if self.engine is None:
+                engine.close()
         return SimulationResult(network, task, task_cid, finalized, members, accuracy, loss)
 
-    def _play_round(self, r: int, members: list[Member]) -> None:
-        results = {m.index: m.participant.train(r) for m in members}
+    def _play_round(self, r: int, members: list[Member], engine: TrainingEngine) -> None:
+        jobs = [m.participant.training_job(r) for m in members]
+        results = dict(zip((m.index for m in members), engine.train_all(jobs), strict=True))
         benign = tuple(results[m.index].delta for m in members if m.attack.is_honest)
         n, f = len(members), sum(not m.attack.is_honest for m in members)
         for m in members:

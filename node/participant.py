@@ -48,6 +48,24 @@ class RoundClosedError(FedLedgerError):
 
 
 @dataclass(frozen=True)
+class TrainingJob:
+    """One participant's local training for one round, as plain picklable data."""
+
+    model: str
+    model_kwargs: dict[str, object]
+    base_state: dict[str, torch.Tensor]
+    x: torch.Tensor
+    y: torch.Tensor
+    config: TrainConfig
+    device: str
+
+    def run(self) -> LocalResult:
+        """Run `train_local` on the job (no progress bar): what an engine's worker calls."""
+        return train_local(self.model, self.model_kwargs, self.base_state, self.x, self.y,
+                           self.config, device=self.device, progress=False)
+
+
+@dataclass(frozen=True)
 class LocalData:
     """A participant's private training examples (never leave the machine)."""
 
@@ -120,8 +138,12 @@ class Participant:
         return decode_model(data, self.task.layout, info.round, self.task_hash).state_dict()
 
     # -- training --------------------------------------------------------------------------
-    def train(self, round_: int) -> LocalResult:
-        """Train on the round's global model with the task's hyper-parameters."""
+    def training_job(self, round_: int) -> TrainingJob:
+        """Everything local training needs for `round_`, checked against the chain.
+
+        The job is plain data (no chain or store handles), so a simulation engine can run
+        `train_local` on it in another process or on another machine.
+        """
         info = self.round_info(round_)
         base = self.global_model(info)
         cfg = self.task.training
@@ -135,8 +157,14 @@ class Participant:
         )
         x, y = self.data.x, self.data.y
         x, y = self.attack.poison_data(x, y, int(self.task.model_kwargs["num_classes"]))  # type: ignore[call-overload]
-        return train_local(self.task.model, dict(self.task.model_kwargs), base, x, y, config,
-                           device=self.device, progress=self.progress, console=self.console)
+        return TrainingJob(self.task.model, dict(self.task.model_kwargs), base, x, y, config,
+                           str(self.device))
+
+    def train(self, round_: int) -> LocalResult:
+        """Train on the round's global model with the task's hyper-parameters."""
+        job = self.training_job(round_)
+        return train_local(job.model, job.model_kwargs, job.base_state, job.x, job.y, job.config,
+                           device=job.device, progress=self.progress, console=self.console)
 
     def tampered(self, delta: Mapping[str, torch.Tensor], context: AttackContext) -> dict[str, torch.Tensor]:
         """The delta after this node's (evaluation-only) attack, if any."""

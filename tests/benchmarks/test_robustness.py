@@ -72,4 +72,4 @@ def test_smoke_run_writes_results(robustness, tmp_path: Path) -> None:  # type: 
     assert set(saved["summary"]["digits"]["scenarios"]) == {"none", "sign-flip@30%"}
     assert (tmp_path / "robustness.smoke_digits.png").stat().st_size > 0
     assert (tmp_path / "robustness.smoke.md").read_text().startswith("# Robustness benchmark")
-    assert report["summary"] == saved["summary"]
+    assert json.loads(json.dumps(report["summary"])) == saved["summary"]

@@ -1,0 +1,155 @@
+"""Ray engine scaling: the same simulation with local training on 1 and on 2 Ray workers.
+
+Runs `fedledger.simulation` (embedded chain and store in the driver, local training as
+Ray tasks through `fedledger.engines.RayEngine`) once per worker count and reports the
+wall time of the training phase (every round's `train_all`) and of the whole run, and
+the speed-up over one worker. The runs must also agree: seeded training gives the same
+accuracies and rewards whichever worker trains a participant.
+
+    python benchmarks/ray_scaling.py --smoke   # 2 participants, 1 round, 1 epoch
+    nice python benchmarks/ray_scaling.py      # 8 participants, 2 rounds, demo epochs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fedledger.engines import RayEngine  # noqa: E402
+from fedledger.simulation import Simulation, SimulationConfig  # noqa: E402
+from ledger.chain.factory import open_chain  # noqa: E402
+from ledger.store.factory import open_store  # noqa: E402
+from node.participant import TrainingJob  # noqa: E402
+from node.training.local import LocalResult  # noqa: E402
+
+
+class TimedRay(RayEngine):
+    """The Ray engine, adding up the wall time of each round's training phase."""
+
+    training_seconds = 0.0
+
+    def train_all(self, jobs: Sequence[TrainingJob]) -> list[LocalResult]:
+        start = time.perf_counter()
+        try:
+            return super().train_all(jobs)
+        finally:
+            self.training_seconds += time.perf_counter() - start
+
+
+def one_run(workers: int, cfg: SimulationConfig) -> dict[str, Any]:
+    started = time.perf_counter()
+    engine = TimedRay(workers=workers)
+    startup = time.perf_counter() - started
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            backend = open_chain("embedded")
+            try:
+                store = open_store(str(Path(tmp) / "store"))
+                began = time.perf_counter()
+                result = Simulation(cfg, backend, store, Path(tmp), engine=engine).run()
+                run_s = time.perf_counter() - began
+            finally:
+                backend.close()
+    finally:
+        engine.close()
+    return {
+        "workers": workers,
+        "ray_startup_s": startup,
+        "training_s": engine.training_seconds,
+        "run_s": run_s,
+        "accuracy": result.accuracy,
+        "earned": [m.earned for m in result.members],
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    cfg = SimulationConfig(participants=args.participants, attacker_share=0.0, attacks=(),
+                           rounds=args.rounds, epochs=args.epochs, lr=str(args.lr),
+                           rule="fedavg", seed=args.seed)  # fmt: skip
+    runs = [one_run(w, cfg) for w in args.workers]
+    base = runs[0]
+    for r in runs:
+        r["training_speedup"] = base["training_s"] / r["training_s"]
+        r["run_speedup"] = base["run_s"] / r["run_s"]
+        r["same_results_as_first"] = r["accuracy"] == base["accuracy"] and r["earned"] == base["earned"]
+    import ray
+
+    return {
+        "benchmark": "ray_scaling",
+        "smoke": args.smoke,
+        "config": {"participants": cfg.participants, "rounds": cfg.rounds, "model": cfg.model,
+                   "dataset": cfg.dataset, "epochs": cfg.epochs, "lr": cfg.lr,
+                   "chain": "embedded"},
+        "environment": {"ray": ray.__version__, "torch": torch.__version__,
+                        "cpu_count": os.cpu_count(), "platform": platform.platform(),
+                        "load_average_1min": os.getloadavg()[0]},
+        "runs": runs,
+    }  # fmt: skip
+
+
+def markdown(report: dict[str, Any]) -> str:
+    c, e = report["config"], report["environment"]
+    lines = [
+        "# Ray engine scaling",
+        "",
+        f"{c['participants']} participants x {c['rounds']} rounds, {c['model']} on {c['dataset']}, "
+        f"{c['epochs']} local epochs; chain {c['chain']} in the driver; Ray {e['ray']} on "
+        f"{e['cpu_count']} CPUs (1-min load average {e['load_average_1min']:.1f}: shared machine).",
+        "",
+        "| workers | Ray start | training phase | whole run | training speed-up | run speed-up | same results |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in report["runs"]:
+        lines.append(
+            f"| {r['workers']} | {r['ray_startup_s']:.1f}s | {r['training_s']:.1f}s | "
+            f"{r['run_s']:.1f}s | {r['training_speedup']:.2f}x | {r['run_speedup']:.2f}x | "
+            f"{r['same_results_as_first']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="2 participants, 1 round, 1 epoch")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--participants", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=5, help="the demo's default")
+    parser.add_argument("--lr", type=float, default=0.02, help="the demo's default")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="ray_scaling")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.participants, args.rounds, args.epochs = 3, 1, 1
+        args.name = "ray_scaling.smoke" if args.name == "ray_scaling" else args.name
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse(argv)
+    report = run(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / f"{args.name}.md").write_text(markdown(report))
+    print(markdown(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()
