@@ -4,7 +4,11 @@ the number of participants.
 Deploys RewardToken and TrainingRegistry from the committed artifacts, registers participants,
 and runs one round per size (default 10, 100 and 1000 participants committing and revealing),
 each finalized with a StandardMerkleTree rewards root over all of them (`ledger.merkle`); then
-claims, a challenge and both resolutions. Every measured number is a receipt's `gasUsed`.
+claims, a challenge and both resolutions (the upheld one slashes the aggregator's bond and the
+round is finalized again), slashing (by governance and of a commit never revealed), a reader key,
+and one proposal through the consortium's Governor (propose, castVote, queue, execute). Rounds
+open one challenge window apart (the registry's rule). Every measured number is a receipt's
+`gasUsed`.
 
 The fast path is anvil (npm `@foundry-rs/anvil`, `--hardfork prague --auto-impersonate`): any
 address may send, so a thousand participants cost no key handling. Without the anvil binary it
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from eth_abi.abi import encode as abi_encode
+from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from rich.progress import Progress
@@ -65,6 +70,11 @@ ANCHORS = {
 }
 
 CID = "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"  # a real 59-char CIDv1
+CHALLENGE_WINDOW = 600
+AGGREGATOR_BOND = 100 * TOKEN
+MISSED_REVEAL_PENALTY = TOKEN
+#: The benchmark's consortium: one member, short waits (gas does not depend on them).
+VOTING_DELAY, VOTING_PERIOD, TIMELOCK_DELAY = 1, 30, 10
 
 
 # -- chains ----------------------------------------------------------------------------------------
@@ -80,6 +90,10 @@ class GasChain(ABC):
     @abstractmethod
     def participants(self, count: int) -> list[str]:
         """`count` funded accounts that may send transactions."""
+
+    @abstractmethod
+    def account_with_key(self, key: PrivateKey) -> str:
+        """A funded account that may send, whose address derives from `key`."""
 
     @abstractmethod
     def set_next_timestamp(self, timestamp: int) -> None:
@@ -118,6 +132,11 @@ class AnvilGasChain(GasChain):
             self.w3.provider.make_request("anvil_setBalance", [account, hex(10**20)])  # type: ignore[arg-type]
         return accounts
 
+    def account_with_key(self, key: PrivateKey) -> str:
+        account = key.public_key.to_checksum_address()
+        self.w3.provider.make_request("anvil_setBalance", [account, hex(10**20)])  # type: ignore[arg-type]
+        return account
+
     def set_next_timestamp(self, timestamp: int) -> None:
         self.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
 
@@ -150,6 +169,12 @@ class TesterGasChain(GasChain):
             self.w3.eth.send_transaction({"from": self.admin, "to": accounts[-1],
                                           "value": Wei(10**18), "gas": 21_000})
         return accounts
+
+    def account_with_key(self, key: PrivateKey) -> str:
+        account = to_checksum_address(self.tester.add_account(key.to_hex()))
+        self.w3.eth.send_transaction({"from": self.admin, "to": account, "value": Wei(10**18),
+                                      "gas": 21_000})
+        return account
 
     def set_next_timestamp(self, timestamp: int) -> None:
         self.tester.time_travel(timestamp)
@@ -224,10 +249,17 @@ class Bench:
             self.decoder.register_abi(artifact.abi_list())
         self.token, self.token_deploy_gas = self._deploy(token_artifact.abi_list(),
                                                          token_artifact.bytecode, self.admin)
-        params = (0, 10**9 * TOKEN // 10**3, 600, 50 * TOKEN)
+        params = (0, 10**9 * TOKEN // 10**3, CHALLENGE_WINDOW, 50 * TOKEN, AGGREGATOR_BOND,
+                  MISSED_REVEAL_PENALTY, False)
         self.registry, self.registry_deploy_gas = self._deploy(
             registry_artifact.abi_list(), registry_artifact.bytecode, self.admin,
             self.token.address, params)
+
+    def deploy_artifact(self, name: str, *args: Any) -> tuple[Contract, int]:
+        """Deploy the committed artifact `name` from the admin; the contract and its gas."""
+        artifact = load_artifact(name)
+        self.decoder.register_abi(artifact.abi_list())
+        return self._deploy(artifact.abi_list(), artifact.bytecode, *args)
 
     def _deploy(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> tuple[Contract, int]:
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
@@ -289,12 +321,15 @@ def _progress() -> Iterator[Progress]:
 
 
 def _run_round(bench: Bench, round_id: int, model_hash: bytes, members: Sequence[str],
-               progress: Progress) -> tuple[dict[str, int], list[int], list[int], StandardMerkleTree,
-                                              bytes]:
-    """Open, commit, reveal and finalize one round with `members`; returns gas and the tree."""
+               progress: Progress, silent: Sequence[str] = ()
+               ) -> tuple[dict[str, int], list[int], list[int], StandardMerkleTree, bytes]:
+    """Open, commit, reveal and finalize one round with `members` (and `silent` members who
+    commit and never reveal); returns gas and the tree. A round opens only once the previous
+    one's challenge window is over, so the clock first moves past it."""
     registry, chain = bench.registry, bench.chain
     functions = registry.functions
-    now = chain.now
+    now = chain.now + CHALLENGE_WINDOW + 1
+    chain.set_next_timestamp(now)
     commit_deadline = now + 10 + 2 * len(members)
     reveal_deadline = commit_deadline + 10 + 2 * len(members)
     gas: dict[str, int] = {}
@@ -306,6 +341,8 @@ def _run_round(bench: Bench, round_id: int, model_hash: bytes, members: Sequence
     commits = bench.send_many(
         [(functions.commit(round_id, _commitment(round_id, m, update_hash, proof_hash, s)), m)
          for m, s in zip(members, salts, strict=True)], progress, f"round {round_id}: commits")
+    for m in silent:
+        bench.send(functions.commit(round_id, keccak(b"never revealed")), m)
     chain.set_next_timestamp(commit_deadline + 1)
     reveals = bench.send_many(
         [(functions.reveal(round_id, CID, update_hash, CID, proof_hash, 600, s), m)
@@ -321,6 +358,7 @@ def _run_round(bench: Bench, round_id: int, model_hash: bytes, members: Sequence
     gas["finalizeRound"] = int(receipt["gasUsed"])
     calldata = bytes(bench.w3.eth.get_transaction(receipt["transactionHash"])["input"])
     gas["finalizeRound execution"] = gas["finalizeRound"] - intrinsic_gas(calldata)
+    gas["finalize calldata"] = len(calldata)
     return gas, commits, reveals, tree, new_model_hash
 
 
@@ -361,6 +399,11 @@ def _measure(bench: Bench, report: GasReport, sizes: Sequence[int]) -> None:
     report.add("setTask", int(bench.send(functions.setTask(keccak(b"task"), CID), admin)["gasUsed"]),
                "stores the task CID (59 characters)")
     bench.send(functions.grantRole(functions.AUDITOR_ROLE().call(), auditor), admin)
+    bench.send(token.mint(aggregator, 2 * AGGREGATOR_BOND), admin)
+    bench.send(token.approve(bench.registry.address, 2 * AGGREGATOR_BOND), aggregator)
+    report.add("postAggregatorBond", int(bench.send(functions.postAggregatorBond(AGGREGATOR_BOND),
+                                                    aggregator)["gasUsed"]),
+               "the aggregator deposits its 100 FLR bond")
 
     stake = 10 * TOKEN
     bench.send(token.mint(staker, stake + 100 * TOKEN), admin)
@@ -404,7 +447,7 @@ def _measure(bench: Bench, report: GasReport, sizes: Sequence[int]) -> None:
 
     # Claims after every challenge window: ERC-20 balances make the first tokens an account ever
     # receives dearer (its balance slot is created), so each case is measured separately.
-    chain.set_next_timestamp(chain.now + 601)
+    chain.set_next_timestamp(chain.now + CHALLENGE_WINDOW + 1)
     (first_round, first_tree), (last_round, last_tree) = trees[0], trees[-1]
     small, large = f"{sizes[0]:,} leaves", f"{sizes[-1]:,} leaves"
     claim_gas, depth = _claim(bench, first_round, first_tree, 0)
@@ -420,19 +463,30 @@ def _measure(bench: Bench, report: GasReport, sizes: Sequence[int]) -> None:
     report.add(f"claim (first tokens, {large})", claim_gas,
                f"proof of {depth} nodes; the worst case", "claim")
 
-    _measure_challenges(bench, report, auditor, staker, model_hash, len(sizes))
+    round_id = _measure_challenges(bench, report, auditor, staker, members[0], model_hash,
+                                   len(sizes))
+    _measure_reader_key(bench, report)
+    _measure_governance(bench, report, staker)
 
 
-def _measure_challenges(bench: Bench, report: GasReport, auditor: str, staker: str,
-                        model_hash: bytes, round_id: int) -> None:
-    """Two one-member rounds: one challenge rejected, one upheld."""
+def _measure_challenges(bench: Bench, report: GasReport, auditor: str, staker: str, lazy: str,
+                        model_hash: bytes, round_id: int) -> int:
+    """Two one-member rounds: one challenge rejected, one upheld and finalized again; `lazy`
+    commits in the first without revealing and is slashed for it. Returns the next round."""
     functions, token = bench.registry.functions, bench.token.functions
     bond = 50 * TOKEN
     bench.send(token.mint(auditor, 2 * bond), bench.admin)
     bench.send(token.approve(bench.registry.address, 2 * bond), auditor)
+    bench.send(token.mint(lazy, 5 * TOKEN), bench.admin)
     with _progress() as progress:
         for upheld in (False, True):
-            _, _, _, _, new_model = _run_round(bench, round_id, model_hash, [staker], progress)
+            silent = [] if upheld else [lazy]
+            gas, _, _, tree, new_model = _run_round(bench, round_id, model_hash, [staker],
+                                                    progress, silent)
+            if silent:
+                slashed = bench.send(functions.slashUnrevealed(round_id, lazy), auditor)
+                report.add("slashUnrevealed", int(slashed["gasUsed"]),
+                           "anyone, after the reveal deadline; penalty to the treasury")
             receipt = bench.send(functions.challenge(round_id, CID), auditor)
             if not upheld:
                 report.add("challenge", int(receipt["gasUsed"]),
@@ -440,9 +494,73 @@ def _measure_challenges(bench: Bench, report: GasReport, auditor: str, staker: s
             resolved = bench.send(functions.resolveChallenge(round_id, upheld), bench.admin)
             report.add(f"resolveChallenge ({'upheld' if upheld else 'rejected'})",
                        int(resolved["gasUsed"]),
-                       "bond returned, round voided" if upheld else "bond to treasury")
-            model_hash = model_hash if upheld else new_model
+                       "bond back plus half the slashed aggregator bond; round reopened"
+                       if upheld else "bond to treasury")
+            if upheld:
+                bench.send(functions.postAggregatorBond(AGGREGATOR_BOND), bench.aggregator)
+                again = bench.send(functions.finalizeRound(
+                    round_id, CID, model_hash, CID, keccak(b"corrected report"), tree.root_bytes,
+                    TOKEN), bench.aggregator)
+                report.add("finalizeRound (again, after an upheld challenge)",
+                           int(again["gasUsed"]), "the result slots the upheld challenge cleared are written afresh")
+                new_model = model_hash
+            model_hash = new_model
             round_id += 1
+    slash = bench.send(functions.slash(staker, TOKEN), bench.admin)
+    report.add("slash", int(slash["gasUsed"]), "governance takes 1 FLR of a stake")
+    return round_id
+
+
+def _measure_reader_key(bench: Bench, report: GasReport) -> None:
+    """An auditor whose address derives from a known key registers its public key."""
+    key = PrivateKey(keccak(b"fedledger gas reader"))
+    reader = bench.chain.account_with_key(key)
+    functions = bench.registry.functions
+    bench.send(functions.grantRole(functions.AUDITOR_ROLE().call(), reader), bench.admin)
+    receipt = bench.send(functions.registerReaderKey(key.public_key.to_bytes()), reader)
+    report.add("registerReaderKey", int(receipt["gasUsed"]),
+               "64-byte secp256k1 key checked against the sender, stored and listed")
+
+
+def _measure_governance(bench: Bench, report: GasReport, staker: str) -> None:
+    """Deploy a one-member consortium, hand it the registry, pass one proposal (a slash)."""
+    w3, admin, chain = bench.w3, bench.admin, bench.chain
+    membership, gas = bench.deploy_artifact("ConsortiumMembership", admin)
+    report.add("deploy ConsortiumMembership", gas)
+    timelock, gas = bench.deploy_artifact("ConsortiumTimelock", TIMELOCK_DELAY, [],
+                                          ["0x" + "00" * 20], admin)
+    report.add("deploy ConsortiumTimelock", gas)
+    governor, gas = bench.deploy_artifact("ConsortiumGovernor", membership.address,
+                                          timelock.address, VOTING_DELAY, VOTING_PERIOD, 50)
+    report.add("deploy ConsortiumGovernor", gas)
+    bench.send(timelock.functions.grantRole(keccak(b"PROPOSER_ROLE"), governor.address), admin)
+    report.add("addMember", int(bench.send(membership.functions.addMember(admin),
+                                           admin)["gasUsed"]),
+               "mints the soulbound vote and self-delegates it")
+    bench.send(bench.registry.functions.grantRole(bytes(32), timelock.address), admin)
+
+    calldata = bench.registry.encode_abi("slash", args=[staker, TOKEN])
+    targets, values, calldatas = [bench.registry.address], [0], [calldata]
+    description = "slash 1 FLR"
+    start = chain.now + 1
+    chain.set_next_timestamp(start)
+    proposed = bench.send(governor.functions.propose(targets, values, calldatas, description), admin)
+    report.add("propose", int(proposed["gasUsed"]), "one action (a slash)")
+    proposal_id = governor.functions.hashProposal(targets, values, calldatas,
+                                                  keccak(text=description)).call()
+    chain.set_next_timestamp(start + VOTING_DELAY + 1)
+    voted = bench.send(governor.functions.castVote(proposal_id, 1), admin)
+    report.add("castVote", int(voted["gasUsed"]), "For, weight 1")
+    chain.set_next_timestamp(start + VOTING_DELAY + VOTING_PERIOD + 1)
+    queued = bench.send(governor.functions.queue(targets, values, calldatas,
+                                                 keccak(text=description)), admin)
+    report.add("queue", int(queued["gasUsed"]), "schedules the batch in the timelock")
+    chain.set_next_timestamp(chain.now + TIMELOCK_DELAY + 1)
+    executed = bench.send(governor.functions.execute(targets, values, calldatas,
+                                                     keccak(text=description)), admin)
+    report.add("execute", int(executed["gasUsed"]), "the timelock runs the slash")
+    if w3.eth.get_transaction_receipt(executed["transactionHash"])["status"] != 1:
+        raise ChainError("the proposal did not execute")
 
 
 # -- output ----------------------------------------------------------------------------------------

@@ -422,7 +422,9 @@ class ConsortiumGovernor(ContractBinding):
 
     def quorum_numerator(self) -> int:
         """The quorum percentage (of members, rounded up)."""
-        return int(self._call("quorumNumerator"))
+        # quorumNumerator is overloaded (a past timepoint variant): pick the current one.
+        function = self._contract.get_function_by_signature("quorumNumerator()")()
+        return int(self._backend.call(function))
 
     def clock(self) -> int:
         """The governance clock (the latest block's timestamp)."""

@@ -42,10 +42,14 @@ def test_smoke_run_measures_every_operation(smoke_results: tuple[dict, str]) -> 
     assert data["sizes"] == [2, 4]
     assert operations == [
         "deploy RewardToken", "deploy TrainingRegistry", "appointAggregator", "setTask",
-        "register (with stake)", "register (no stake)", "openRound", "commit", "reveal",
-        "finalizeRound", "claim (first tokens, 2 leaves)", "claim (second claimer, same round)",
-        "claim (holding tokens, 4 leaves)", "claim (first tokens, 4 leaves)", "challenge",
-        "resolveChallenge (rejected)", "resolveChallenge (upheld)"]
+        "postAggregatorBond", "register (with stake)", "register (no stake)", "openRound",
+        "commit", "reveal", "finalizeRound", "claim (first tokens, 2 leaves)",
+        "claim (second claimer, same round)", "claim (holding tokens, 4 leaves)",
+        "claim (first tokens, 4 leaves)", "slashUnrevealed", "challenge",
+        "resolveChallenge (rejected)", "resolveChallenge (upheld)",
+        "finalizeRound (again, after an upheld challenge)", "slash", "registerReaderKey",
+        "deploy ConsortiumMembership", "deploy ConsortiumTimelock", "deploy ConsortiumGovernor",
+        "addMember", "propose", "castVote", "queue", "execute"]
     assert all(row["gas"] > 21_000 for row in data["rows"])
     assert markdown.startswith("# Gas of the fedledger contracts")
     assert "| commit |" in markdown and "BlockFLow" in markdown
