@@ -54,9 +54,18 @@ class TaskNetwork:
     initial: torch.Tensor
     orchestrator: RoundOrchestrator
 
+    @property
+    def chain(self) -> TestChainBackend:
+        """The test chain the network lives on (tests move its clock)."""
+        backend = self.dev.backend
+        assert isinstance(backend, TestChainBackend)
+        return backend
+
     def signer(self, index: int) -> Signer:
         """Registered participant `index` as a `Signer`."""
         account = self.dev.participants[index]
+        if isinstance(account, Signer):
+            return account
         assert isinstance(account, LocalAccount)
         return Signer(account)
 
@@ -86,9 +95,14 @@ def publish_task(dev: DevNetwork, store: ContentStore) -> TaskNetwork:
     return TaskNetwork(dev, store, task, task_cid, initial, orchestrator)
 
 
+def dev_signers(chain: TestChainBackend) -> list[Signer]:
+    """The chain's funded dev accounts as `Signer`s."""
+    return [Signer(account) for account in chain.dev_accounts()]
+
+
 def deploy_task_network(chain: TestChainBackend, store: ContentStore) -> TaskNetwork:
     """A fresh dev network (`CLIENTS` registered participants) running the small task."""
-    dev = bootstrap_dev_network(chain, chain.dev_accounts(), NODE_PARAMS, participants=CLIENTS)
+    dev = bootstrap_dev_network(chain, dev_signers(chain), NODE_PARAMS, participants=CLIENTS)
     return publish_task(dev, store)
 
 

@@ -20,6 +20,7 @@ from tests.node.node_kit import (
     NODE_PARAMS,
     PASSPHRASE,
     data_settings,
+    dev_signers,
     publish_task,
     set_task,
     small_task,
@@ -102,7 +103,7 @@ def test_task_fetch_needs_a_task_and_checks_it_against_the_registry_hash(
     snapshot = embedded_chain.snapshot()
     try:
         store = DiskStore(tmp_path / "store")
-        dev = bootstrap_dev_network(embedded_chain, embedded_chain.dev_accounts(), NODE_PARAMS,
+        dev = bootstrap_dev_network(embedded_chain, dev_signers(embedded_chain), NODE_PARAMS,
                                     participants=1)
 
         # Execute / Assert: no task

@@ -51,7 +51,7 @@ def test_runner_takes_two_nodes_from_open_round_to_claimed_rewards(
     net: TaskNetwork, tmp_path: Path
 ) -> None:
     # Prepare
-    dev, backend = net.dev, net.dev.backend
+    dev, backend = net.dev, net.chain
     net.orchestrator.open_next_round(net.initial)
     runners = [_runner(net, i, tmp_path) for i in (0, 1)]
     before = [dev.token.balance_of(r.address) for r in runners]
@@ -92,7 +92,7 @@ def test_restarted_runner_reveals_the_journaled_update_without_retraining(
     first.step()
     committed = _reopen(first).get(0)
     assert committed is not None and committed.stage is Stage.COMMITTED
-    net.dev.backend.mine(net.dev.registry.round_info(0).commit_deadline + 1)
+    net.chain.mine(net.dev.registry.round_info(0).commit_deadline + 1)
 
     # Execute: a new process (fresh participant and journal objects) picks up
     second = _runner(net, 0, tmp_path)
@@ -162,7 +162,7 @@ def test_round_whose_commit_deadline_passed_is_missed_without_a_journal_entry(
     # Prepare
     net.orchestrator.open_next_round(net.initial)
     deadline = net.dev.registry.round_info(0).commit_deadline
-    net.dev.backend.mine(deadline + 1)
+    net.chain.mine(deadline + 1)
     runner = _runner(net, 0, tmp_path)
 
     # Execute
@@ -182,7 +182,7 @@ def test_prepared_update_whose_commit_deadline_passed_is_skipped_in_the_journal(
     runner = _runner(net, 0, tmp_path)
     prepared = runner.participant.prepare_round(0)
     deadline = net.dev.registry.round_info(0).commit_deadline
-    net.dev.backend.mine(deadline + 1)
+    net.chain.mine(deadline + 1)
 
     # Execute
     result = runner.step()
@@ -204,7 +204,7 @@ def test_committed_update_whose_reveal_deadline_passed_is_skipped_in_one_pass(
     runner = _runner(net, 0, tmp_path)
     runner.step()
     deadline = net.dev.registry.round_info(0).reveal_deadline
-    net.dev.backend.mine(deadline + 1)
+    net.chain.mine(deadline + 1)
 
     # Execute
     summary = runner.run(once=True)
@@ -223,7 +223,7 @@ def test_run_follows_the_chain_until_one_round_is_claimed(
     net: TaskNetwork, tmp_path: Path
 ) -> None:
     # Prepare: the "sleep" between polls plays the rest of the network
-    dev, backend = net.dev, net.dev.backend
+    dev, backend = net.dev, net.chain
     net.orchestrator.open_next_round(net.initial)
     runner = _runner(net, 0, tmp_path)
     polls: list[RoundStatus] = []
