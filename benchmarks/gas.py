@@ -481,8 +481,8 @@ def _measure_challenges(bench: Bench, report: GasReport, auditor: str, staker: s
     with _progress() as progress:
         for upheld in (False, True):
             silent = [] if upheld else [lazy]
-            gas, _, _, tree, new_model = _run_round(bench, round_id, model_hash, [staker],
-                                                    progress, silent)
+            _, _, _, tree, new_model = _run_round(bench, round_id, model_hash, [staker],
+                                                  progress, silent)
             if silent:
                 slashed = bench.send(functions.slashUnrevealed(round_id, lazy), auditor)
                 report.add("slashUnrevealed", int(slashed["gasUsed"]),

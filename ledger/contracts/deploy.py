@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from ledger.chain.base import ChainBackend, TxRequest, TxSigner
 from ledger.contracts.artifacts import load_artifact
 from ledger.contracts.governance import (
     CANCELLER_ROLE,
-    EXECUTOR_ROLE,
     GOVERNOR_ARTIFACT,
     MEMBERSHIP_ARTIFACT,
     PROPOSER_ROLE,
@@ -352,7 +351,7 @@ class DevNetwork:
     params: RegistryParams
     stake: int
     consortium: tuple[TxSigner, ...] = ()
-    governance_params: GovernanceParams = GovernanceParams.dev()
+    governance_params: GovernanceParams = field(default_factory=GovernanceParams.dev)
 
     @property
     def governance(self) -> Governance:

@@ -10,9 +10,9 @@ from eth_utils.crypto import keccak
 from web3.logs import DISCARD
 
 from tests.contracts.scenario import (
+    AGGREGATOR_BOND,
     CHALLENGE_BOND,
     MIN_STAKE,
-    AGGREGATOR_BOND,
     PARAMS,
     TASK_CID,
     TASK_HASH,

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.contracts.scenario import (
+    AGGREGATOR_BOND,
     CHALLENGE_WINDOW,
     MODEL0_CID,
     MODEL0_HASH,
     MODEL1_CID,
     MODEL1_HASH,
-    AGGREGATOR_BOND,
     PARAMS,
     REPORT_CID,
     REPORT_HASH,

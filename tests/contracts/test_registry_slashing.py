@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from tests.contracts.scenario import (
     AGGREGATOR_BOND,
+    CHALLENGE_BOND,
+    CHALLENGE_WINDOW,
     MIN_STAKE,
     MISSED_REVEAL_PENALTY,
     MODEL0_CID,
     MODEL0_HASH,
     REWARD_CAP,
-    CHALLENGE_WINDOW,
-    CHALLENGE_BOND,
     TOKEN,
     Chain,
 )

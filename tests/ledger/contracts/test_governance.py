@@ -7,9 +7,10 @@ The `network` fixture's consortium is `admin` plus two members (quorum: 2 of 3, 
 from __future__ import annotations
 
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ledger.chain.base import TestChainBackend
+from ledger.contracts.binding import RoleGranted, RoleRevoked
 from ledger.contracts.deploy import DevNetwork
 from ledger.contracts.devgov import advance_to, enact, govern
 from ledger.contracts.governance import (
@@ -19,7 +20,6 @@ from ledger.contracts.governance import (
     VoteType,
 )
 from ledger.contracts.proposals import MembershipActions, Proposal, RegistryActions
-from ledger.contracts.binding import RoleGranted, RoleRevoked
 from ledger.contracts.registry import (
     AUDITOR_ROLE,
     DEFAULT_ADMIN_ROLE,
@@ -98,12 +98,16 @@ def test_executed_proposal_changes_the_registry_exactly_as_proposed(network: Dev
     assert [type(e) for e in events] == [
         ParticipantAdmitted, ParametersSet, RoleRevoked, RoleGranted, AggregatorAppointed,
         RoleGranted]
-    assert events[0].account == newcomer
-    assert events[1].admission_required is True and events[1].missed_reveal_penalty == 6
-    assert (events[2].account, events[3].account) == (network.aggregator.address, new_aggregator)
-    assert (events[4].previous, events[4].current) == (network.aggregator.address, new_aggregator)
-    assert (events[5].role, events[5].account, events[5].sender) == (AUDITOR_ROLE, newcomer,
-                                                                     timelock)
+    admitted, params_set, revoked, granted, appointed, auditor = events
+    assert isinstance(admitted, ParticipantAdmitted) and admitted.account == newcomer
+    assert isinstance(params_set, ParametersSet)
+    assert params_set.admission_required is True and params_set.missed_reveal_penalty == 6
+    assert isinstance(revoked, RoleRevoked) and isinstance(granted, RoleGranted)
+    assert (revoked.account, granted.account) == (network.aggregator.address, new_aggregator)
+    assert isinstance(appointed, AggregatorAppointed)
+    assert (appointed.previous, appointed.current) == (network.aggregator.address, new_aggregator)
+    assert isinstance(auditor, RoleGranted)
+    assert (auditor.role, auditor.account, auditor.sender) == (AUDITOR_ROLE, newcomer, timelock)
     assert registry.has_role(AUDITOR_ROLE, newcomer)
     assert registry.parameters() == new_params
     assert registry.is_admitted(newcomer)
@@ -117,7 +121,7 @@ def test_a_non_member_can_neither_propose_nor_vote(network: DevNetwork, chain: T
     # Prepare
     governor = network.governance.governor
     outsider = network.outsider
-    proposal, proposal_id = _propose_and_open(network, chain, "non-member test")
+    _, proposal_id = _propose_and_open(network, chain, "non-member test")
 
     # Execute
     with pytest.raises(ContractRevert) as propose:
