@@ -150,7 +150,7 @@ class RoundOrchestrator:
                                      ev.proof_cid, ev.proof_hash, ev.num_samples)
             checks.append(check_submission(self.store, sub, self.task, info.model_hash,
                                            self.network.info.chain_id, self.registry.address,
-                                           reader=self.reader))
+                                           reader=self.reader, required_reader=info.aggregator))
         return checks, unrevealed
 
     def finalize_round(self, round_: int, *, reference: torch.Tensor | None = None) -> FinalizedRound:

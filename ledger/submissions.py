@@ -110,9 +110,9 @@ def _fetch_pinned(store: ContentStore, sub: RevealedSubmission, what: str, cid: 
 
 
 def _unseal(sub: RevealedSubmission, data: bytes, kind: str, reader: ReaderSecret | None,
-            max_plaintext: int) -> bytes | SubmissionCheck:
+            max_plaintext: int, required_reader: str | None) -> bytes | SubmissionCheck:
     """The plaintext of a sealed (encrypted) artifact, or the refusal: see ledger.privacy."""
-    opened = open_if_sealed(data, kind, reader, max_plaintext)
+    opened = open_if_sealed(data, kind, reader, max_plaintext, required_reader)
     if isinstance(opened, SealedRefusal):
         return _refuse(sub, opened.code, opened.detail)
     return opened
@@ -127,17 +127,20 @@ def check_submission(
     registry: str,
     *,
     reader: ReaderSecret | None = None,
+    required_reader: str | None = None,
 ) -> SubmissionCheck:
     """Fetch and verify one revealed update and its proof; never raises on bad content.
 
     `reader` opens encrypted submissions (the aggregator's or an auditor's reader key);
-    without it an encrypted one is ``unverifiable.encrypted``.
+    without it an encrypted one is ``unverifiable.encrypted``. `required_reader` is the
+    round's aggregator: an envelope not encrypted to it is refused by everyone alike.
     """
     update_bytes = _fetch_pinned(store, sub, "update", sub.update_cid, sub.update_hash,
                                  max_update_bytes(task))
     if isinstance(update_bytes, SubmissionCheck):
         return update_bytes
-    update_bytes = _unseal(sub, update_bytes, "update", reader, max_update_bytes(task))
+    update_bytes = _unseal(sub, update_bytes, "update", reader, max_update_bytes(task),
+                           required_reader)
     if isinstance(update_bytes, SubmissionCheck):
         return update_bytes
     try:
@@ -156,7 +159,7 @@ def check_submission(
                                 MAX_PROOF_BYTES)
     if isinstance(proof_bytes, SubmissionCheck):
         return proof_bytes
-    proof_bytes = _unseal(sub, proof_bytes, "proof", reader, MAX_PROOF_BYTES)
+    proof_bytes = _unseal(sub, proof_bytes, "proof", reader, MAX_PROOF_BYTES, required_reader)
     if isinstance(proof_bytes, SubmissionCheck):
         return proof_bytes
     try:

@@ -327,7 +327,8 @@ class Auditor:
             sub = RevealedSubmission(ev.round, ev.participant, ev.update_cid, ev.update_hash,
                                      ev.proof_cid, ev.proof_hash, ev.num_samples)
             checks.append(check_submission(self.store, sub, task, info.model_hash, chain_id,
-                                           registry, reader=self.reader))
+                                           registry, reader=self.reader,
+                                           required_reader=info.aggregator))
         gaps = [c for c in checks if c.code in _GAP_CODES]
         for c in gaps:
             found.append(unverifiable(_GAP_CODES[c.code], f"the revealed update or proof of "

@@ -9,8 +9,12 @@ for the round report:
 - not an envelope: the bytes pass through unchanged (cleartext mode);
 - no reader key: ``unverifiable.encrypted`` (an auditor without a key cannot judge it,
   which is not the participant's fault; the auditor reports the round unverifiable);
-- the checker is not a reader: ``envelope.not_reader`` (for the aggregator this is the
-  participant's fault: it did not encrypt to the aggregator);
+- the round's aggregator (`required_reader`) is not among the readers:
+  ``envelope.not_for_aggregator``, decided from the cleartext header so that the aggregator and
+  every auditor, with or without a key, reach the same verdict (the participant did not
+  encrypt to the one who must aggregate it);
+- the checker's key is not a reader: ``envelope.not_reader`` too (an auditor reports
+  that as unverifiable, `ledger.audit.privacy`);
 - tampered or lying envelopes: ``envelope.decrypt``, ``envelope.plaintext_hash``,
   ``envelope.format``.
 """
@@ -23,9 +27,10 @@ from ledger.privacy.envelope import is_envelope, open_envelope, parse_envelope
 from ledger.privacy.errors import PrivacyFormatError
 from ledger.privacy.readers import ReaderSecret
 
-__all__ = ["UNVERIFIABLE_ENCRYPTED", "SealedRefusal", "open_if_sealed"]
+__all__ = ["NOT_FOR_AGGREGATOR", "UNVERIFIABLE_ENCRYPTED", "SealedRefusal", "open_if_sealed"]
 
 UNVERIFIABLE_ENCRYPTED = "unverifiable.encrypted"
+NOT_FOR_AGGREGATOR = "envelope.not_for_aggregator"
 
 
 @dataclass(frozen=True)
@@ -37,13 +42,19 @@ class SealedRefusal:
 
 
 def open_if_sealed(data: bytes, kind: str, reader: ReaderSecret | None,
-                   max_plaintext: int) -> bytes | SealedRefusal:
+                   max_plaintext: int, required_reader: str | None = None) -> bytes | SealedRefusal:
     """The plaintext of `data` (unchanged when it is not an envelope), or the refusal."""
     if not is_envelope(data):
         return data
     try:
+        header = parse_envelope(data).header
+        readers = ", ".join(header.reader_addresses)
+        listed = {a.lower() for a in header.reader_addresses}
+        if required_reader is not None and required_reader.lower() not in listed:
+            return SealedRefusal(NOT_FOR_AGGREGATOR,
+                                 f"{kind}: it is encrypted to {readers}, not to the round's "
+                                 f"aggregator {required_reader}, who could not aggregate it")
         if reader is None:
-            readers = ", ".join(parse_envelope(data).header.reader_addresses)
             return SealedRefusal(UNVERIFIABLE_ENCRYPTED,
                                  f"unverifiable: encrypted: the {kind} is encrypted to {readers} "
                                  "and no reader key was given")

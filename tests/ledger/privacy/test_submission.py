@@ -126,3 +126,22 @@ def test_a_proof_envelope_in_the_update_slot_is_refused(store: DiskStore) -> Non
     # Assert
     assert (check.code, check.detail) == ("envelope.format",
                                           "update: envelope holds a proof, expected a update")
+
+
+def test_an_envelope_the_aggregator_cannot_open_is_refused_by_every_checker(
+        store: DiskStore) -> None:
+    # Prepare: sealed to the auditor only
+    sealed = seal_submission(
+        cleartext_update(),
+        lambda update_hash: sign_proof(proof_fields(ALICE, update_hash), ALICE, CHAIN_ID,
+                                       REGISTRY).canonical_bytes(),
+        StaticReaderKeys([AUDITOR.reader]))
+    built = publish(store, ALICE, sealed.update, sealed.proof)
+    # Execute
+    checks = [check_submission(store, built.sub, TASK, BASE_HASH, CHAIN_ID, REGISTRY,
+                               reader=reader, required_reader=AGGREGATOR.address)
+              for reader in (AUDITOR, None, AGGREGATOR)]
+    # Assert
+    expected = (f"update: it is encrypted to {AUDITOR.address}, not to the round's aggregator "
+                f"{AGGREGATOR.address}, who could not aggregate it")
+    assert [(c.code, c.detail) for c in checks] == [("envelope.not_for_aggregator", expected)] * 3
