@@ -34,11 +34,12 @@ def _root(
 
 
 def _wire() -> None:
-    from fedledger.cli import aggregator, audit, demo, node, store
+    from fedledger.cli import aggregator, audit, demo, gov, node, store
 
     app.add_typer(store.app, name="store")
     app.add_typer(node.app, name="node")
     app.add_typer(aggregator.app, name="aggregator")
+    app.add_typer(gov.app, name="gov")
     app.command("cid")(store.cid_command)
     app.registered_commands.extend(demo.app.registered_commands)
     app.registered_commands.extend(audit.app.registered_commands)
