@@ -3,6 +3,8 @@ id matches the Governor's, and malformed proposals or parameters are refused bef
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from eth_utils.crypto import keccak
 
@@ -11,7 +13,10 @@ from ledger.contracts.deploy import DevNetwork, NetworkInfo, NetworkInfoError
 from ledger.contracts.governance import GovernanceParams
 from ledger.contracts.proposals import Proposal, ProposalAction, RegistryActions
 
-ADDRESS = "0x" + "11" * 20
+ADDRESS: Any = "0x" + "11" * 20  # checksummed by the constructors under test
+OTHER: Any = "0x" + "22" * 20
+GOVERNOR: Any = "0x" + "33" * 20
+BAD: Any = "0x1234"
 
 
 def test_proposal_id_and_calldata_match_the_contracts(network: DevNetwork) -> None:
@@ -40,7 +45,7 @@ def test_proposal_id_and_calldata_match_the_contracts(network: DevNetwork) -> No
         (lambda: Proposal((ProposalAction(ADDRESS, b"\x01\x02\x03\x04", "x"),), "  "),
          "non-empty description"),
         (lambda: ProposalAction(ADDRESS, b"\x01", "x"), "at least a selector"),
-        (lambda: ProposalAction("0x1234", b"\x01\x02\x03\x04", "x"), "20-byte hex address"),
+        (lambda: ProposalAction(BAD, b"\x01\x02\x03\x04", "x"), "20-byte hex address"),
         (lambda: ProposalAction(ADDRESS, b"\x01\x02\x03\x04", "x", value=-1), "action value"),
         (lambda: GovernanceParams(voting_delay=1, voting_period=0, quorum_percent=50,
                                   timelock_delay=1), "voting_period must be at least 1"),
@@ -58,7 +63,7 @@ def test_malformed_proposals_and_parameters_are_refused(build: object, message: 
 
 def test_network_file_carries_the_governor_and_refuses_a_bad_one() -> None:
     # Prepare
-    info = NetworkInfo(31337, ADDRESS, "0x" + "22" * 20, 5, "0x" + "33" * 20)
+    info = NetworkInfo(31337, ADDRESS, OTHER, 5, GOVERNOR)
     text = info.to_json().replace("0x" + "33" * 20, "0xnot-an-address")
 
     # Execute
