@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from aggregator.orchestrator import Evaluator, RoundOrchestrator
 from aggregator.service.context import ServiceContext

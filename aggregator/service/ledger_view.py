@@ -5,8 +5,8 @@ when its keccak256 equals the round's `reportHash`, a model when its keccak256 e
 the model hash recorded on chain. Content that fails the check is an `IntegrityError`
 (the routes answer 502 naming both hashes), never a silently served forgery.
 
-Finalized rounds never change their report, so verified reports are cached by
-(round, report hash); registrations and claims are read incrementally from the last
+A finalized round's report changes only if an upheld challenge reopens the round and it
+is finalized again, so verified reports are cached by (round, report hash); registrations and claims are read incrementally from the last
 block seen. All chain and store access holds the service `gate`.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from aggregator.service.metrics import rejection_kind
 from aggregator.service.schemas import (
@@ -76,7 +76,7 @@ def _hex(data: bytes) -> str:
 
 
 def _has_result(info: RoundInfo) -> bool:
-    return info.status in (RoundStatus.FINALIZED, RoundStatus.CHALLENGED, RoundStatus.VOIDED)
+    return info.status in (RoundStatus.FINALIZED, RoundStatus.CHALLENGED)
 
 
 class LedgerView:
@@ -223,16 +223,10 @@ class LedgerView:
         """address -> (earned, accepted updates, rejected updates) over finalized rounds."""
         tally: dict[str, tuple[int, int, int]] = {}
         for verified in self.reports():
-            if self.round_status(verified.round) is RoundStatus.VOIDED:
-                continue
             for s in verified.report.submissions:
                 earned, ok, bad = tally.get(s.participant, (0, 0, 0))
                 tally[s.participant] = (earned + s.reward, ok + s.accepted, bad + (not s.accepted))
         return tally
-
-    def round_status(self, round_: int) -> RoundStatus:
-        with self.gate:
-            return self.registry.round_info(round_).status
 
     def participants(self) -> list[ParticipantOut]:
         """Every account that ever registered, in registration order."""
@@ -252,7 +246,7 @@ class LedgerView:
         return out
 
     def leaderboard(self) -> list[LeaderboardEntry]:
-        """Participants by tokens earned (rewards in finalized, non-voided rounds)."""
+        """Participants by tokens earned (rewards in the reports of finalized rounds)."""
         rows = sorted(self.participants(), key=lambda p: (-int(p.earned), p.address.lower()))
         return [
             LeaderboardEntry(rank=i + 1, address=p.address, earned=p.earned,

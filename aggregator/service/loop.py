@@ -2,7 +2,9 @@
 
 It repeats one decision, `step`, read entirely from the chain: if the latest round is
 open and its reveal deadline has passed, finalize it; if it is open and the deadline has
-not passed, wait; if no round is open and fewer than `rounds` were opened, open the next.
+not passed, wait; if no round is open and fewer than `rounds` were opened, open the next
+once the last one has settled (its challenge window over, no challenge pending: the
+registry refuses to open a round before that).
 Since the decision is re-read every time and the orchestrator's steps are idempotent
 (content-addressed artifacts, a contract that refuses a second `finalizeRound`), the
 thread can die at any instant and a restarted service carries on where the chain says.
@@ -26,7 +28,7 @@ import torch
 
 from aggregator.orchestrator import RoundOrchestrator, RoundStateError
 from aggregator.service.metrics import ServiceMetrics
-from ledger.contracts.registry import RoundStatus
+from ledger.contracts.registry import RoundInfo, RoundStatus
 
 _log = logging.getLogger("fedledger.aggregator.loop")
 
@@ -37,6 +39,8 @@ class LoopState(str, enum.Enum):
     STARTING = "starting"
     OPENING = "opening"
     WAITING = "waiting_for_reveals"
+    SETTLING = "waiting_for_settlement"  # the last round's challenge window is still running
+    CHALLENGED = "waiting_for_challenge_resolution"  # governance must resolve a challenge
     FINALIZING = "finalizing"
     IDLE = "idle"  # nothing open and nothing to open (all rounds run, or auto-open off)
     PAUSED = "paused"
@@ -121,8 +125,25 @@ class RoundLoop:
             if nxt >= self.rounds or not self.auto_open:
                 self._set_state(LoopState.IDLE)
                 return StepResult.IDLE
+            if nxt > 0:
+                blocked = self._unsettled(last)
+                if blocked is not None:
+                    self._set_state(blocked)
+                    return StepResult.WAITING
             self._open(nxt)
             return StepResult.OPENED
+
+    def _unsettled(self, last: RoundInfo) -> LoopState | None:
+        """Why the round after `last` cannot open yet (None: it can).
+
+        The registry opens a round only once its predecessor has settled: finalized and
+        past its challenge window without a pending challenge.
+        """
+        if last.status is RoundStatus.CHALLENGED:
+            return LoopState.CHALLENGED
+        if self.orchestrator.network.backend.now() < last.claimable_at:
+            return LoopState.SETTLING
+        return None
 
     def _open(self, expected: int) -> int:
         self._set_state(LoopState.OPENING)
@@ -156,15 +177,25 @@ class RoundLoop:
     def open_next_now(self) -> int:
         """Open the next round immediately (beyond `rounds`, or with auto-open off).
 
-        Raises `RoundStateError` while a round is still open.
+        Raises `RoundStateError` while the last round is open, in its challenge window, or
+        challenged.
         """
         registry = self.orchestrator.registry
         with self.gate:
             nxt = registry.next_round()
-            if nxt > 0 and registry.round_info(nxt - 1).status is RoundStatus.OPEN:
-                raise RoundStateError(
-                    f"round {nxt - 1} is still open: it must be finalized before round {nxt} opens"
-                )
+            if nxt > 0:
+                last = registry.round_info(nxt - 1)
+                if last.status is RoundStatus.OPEN:
+                    raise RoundStateError(f"round {nxt - 1} is still open: it must be finalized "
+                                          f"before round {nxt} opens")
+                blocked = self._unsettled(last)
+                if blocked is LoopState.CHALLENGED:
+                    raise RoundStateError(f"round {nxt - 1} is challenged: governance must "
+                                          f"resolve the challenge before round {nxt} opens")
+                if blocked is LoopState.SETTLING:
+                    raise RoundStateError(
+                        f"round {nxt - 1} settles at chain time {last.claimable_at} (end of its "
+                        f"challenge window); it is {self.orchestrator.network.backend.now()}")
             round_ = self._open(nxt)
         self._wake.set()
         return round_
@@ -212,7 +243,8 @@ class RoundLoop:
                 continue
             try:
                 result = self.step()
-            except Exception as exc:  # every failure is counted, shown and retried
+            # The loop must outlive any one failure: it is counted, shown in /health, retried.
+            except Exception as exc:  # noqa: BLE001
                 self._record_error(exc)
                 self._sleep()
                 continue

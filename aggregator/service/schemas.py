@@ -21,8 +21,9 @@ class ComponentHealth(_Frozen):
 
 
 class LoopOut(_Frozen):
-    state: str = Field(description="starting, opening, waiting_for_reveals, finalizing, idle, "
-                                   "paused, retrying or stopped")
+    state: str = Field(description="starting, opening, waiting_for_reveals, finalizing, "
+                                   "waiting_for_settlement, waiting_for_challenge_resolution, "
+                                   "idle, paused, retrying or stopped")
     paused: bool
     running: bool
     target_rounds: int

@@ -139,9 +139,10 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             names = " or ".join(t.__name__ for t in expected)
             raise ConfigError(f"config file {path}: {key} must be a {names}, got {value!r}")
         if key in _PATH_KEYS or key == "admin_token_file":
-            value = (path.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
+            named = Path(str(value))
+            value = named if named.is_absolute() else (path.parent / named).resolve()
         elif key == "store":
-            value = _store_spec_near(path, value)
+            value = _store_spec_near(path, str(value))
         values[key] = value
     return values
 

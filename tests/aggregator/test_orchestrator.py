@@ -178,9 +178,13 @@ def _outcome(world: World) -> Outcome:
 
 def _phase_b_waiting(world: World) -> Callable[[int], bool]:
     def on_waiting(round_: int) -> bool:
-        assert round_ == 1, f"phase B must never wait on round {round_}"
-        info = world.harness.network.registry.round_info(1)
-        world.chain.mine(info.reveal_deadline + 1)  # nobody reveals in round 1
+        info = world.harness.network.registry.round_info(round_)
+        if info.status is RoundStatus.OPEN:
+            assert round_ == 1, f"phase B must never wait for reveals in round {round_}"
+            world.chain.mine(info.reveal_deadline + 1)  # nobody reveals in round 1
+        else:  # finalized: its challenge window must pass before the next round opens
+            assert (round_, info.status) == (0, RoundStatus.FINALIZED)
+            world.chain.mine(info.claimable_at)
         return False
     return on_waiting
 
@@ -196,7 +200,8 @@ def _claim_everything(world: World, store: DiskStore) -> dict[str, int]:
     report = parse_report(store.get_bytes(registry.events_round_finalized(round=0)[-1].report_cid))
     tree = rewards_tree(report)
     assert tree is not None
-    world.chain.mine(registry.round_info(0).claimable_at + 1)
+    if world.chain.now() < registry.round_info(0).claimable_at:
+        world.chain.mine(registry.round_info(0).claimable_at)
     paid: dict[str, int] = {}
     for p in world.harness.participants:
         amount = next(s.reward for s in report.submissions if s.participant == p.address)

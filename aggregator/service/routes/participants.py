@@ -18,5 +18,5 @@ def list_participants(context: Context) -> list[ParticipantOut]:
 
 @router.get("/leaderboard", response_model=list[LeaderboardEntry])
 def leaderboard(context: Context) -> list[LeaderboardEntry]:
-    """Participants ranked by tokens earned in finalized, non-voided rounds."""
+    """Participants ranked by tokens earned in the reports of finalized rounds."""
     return context.view.leaderboard()

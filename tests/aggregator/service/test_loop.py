@@ -43,7 +43,7 @@ def _wait_for(condition: Callable[[], bool]) -> None:
         time.sleep(0.05)
 
 
-def test_step_waits_until_the_reveal_deadline_then_finalizes_then_opens(
+def test_step_waits_for_reveals_finalizes_waits_for_settlement_then_opens(
         snapshot: ServedNetwork) -> None:
     # Prepare
     context = snapshot.new_context(rounds=3)
@@ -55,6 +55,9 @@ def test_step_waits_until_the_reveal_deadline_then_finalizes_then_opens(
     _past_round_1(snapshot)
     assert context.loop.step() is StepResult.FINALIZED
     assert registry.round_info(1).status is RoundStatus.FINALIZED
+    assert context.loop.step() is StepResult.WAITING  # round 1's challenge window runs
+    assert context.loop.status().state is LoopState.SETTLING
+    snapshot.chain.mine(registry.round_info(1).claimable_at)
     assert context.loop.step() is StepResult.OPENED
     assert registry.next_round() == 3
     assert context.loop.step() is StepResult.WAITING
@@ -86,6 +89,11 @@ def test_open_now_opens_beyond_the_target_but_not_over_an_open_round(
         context.loop.open_next_now()
     _past_round_1(snapshot)
     assert context.loop.step() is StepResult.FINALIZED
+    settles = snapshot.harness.network.registry.round_info(1).claimable_at
+    now = snapshot.chain.now()
+    with pytest.raises(RoundStateError) as unsettled:
+        context.loop.open_next_now()
+    snapshot.chain.mine(settles)
 
     # Execute
     with TestClient(create_app(context)) as client:
@@ -93,6 +101,8 @@ def test_open_now_opens_beyond_the_target_but_not_over_an_open_round(
                                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 
     # Assert
+    assert str(unsettled.value) == (
+        f"round 1 settles at chain time {settles} (end of its challenge window); it is {now}")
     assert response.status_code == 200
     assert response.json()["detail"] == "opened round 2"
     assert snapshot.harness.network.registry.round_info(2).status is RoundStatus.OPEN
