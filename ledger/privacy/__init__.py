@@ -7,6 +7,7 @@ spec does not load Opacus):
 - `accountant`: (epsilon, delta) spent per participant and in total, from Opacus.
 - `clipping`: the clip-bound check and the adaptive clipping-norm update.
 - `noise`: reproducible Gaussian noise from a seed (server-side DP).
+- `mechanism`: one DP round's steps around the rule, shared by aggregator and auditor.
 - `record`: the privacy section of a round report.
 - `readers`, `envelope`: the reader set and ECIES envelopes for encrypted artifacts.
 - `registry_readers`: the reader set as registered on chain (``registerReaderKey``).
