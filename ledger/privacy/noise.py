@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from eth_utils.crypto import keccak
 
-__all__ = ["MODEL_STREAM", "COUNT_STREAM", "gaussian_vector", "gaussian_scalar"]
+__all__ = ["COUNT_STREAM", "MODEL_STREAM", "gaussian_scalar", "gaussian_vector"]
 
 MODEL_STREAM = b"fedledger/dp/model-noise"
 COUNT_STREAM = b"fedledger/dp/count-noise"
