@@ -82,6 +82,11 @@ def set_task(dev: DevNetwork, task_hash: bytes, task_cid: str) -> None:
     from ledger.contracts.devgov import govern
     from ledger.contracts.proposals import RegistryActions
 
+    backend = dev.backend
+    if isinstance(backend, TestChainBackend):
+        # The governor weighs the proposer's votes at clock() - 1; on anvil, blocks mined within
+        # one second share a timestamp, so membership granted just now would not count yet.
+        backend.mine(backend.now() + 1)
     govern(dev, RegistryActions(dev.registry).set_task(task_hash, task_cid))
 
 
