@@ -428,6 +428,7 @@ class LoadRun:
 
 def run(cfg: LoadConfig, *, trace_memory: bool = True, quiet: bool = False) -> dict[str, Any]:
     """Run the benchmark; return the results as a JSON-ready dict."""
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="fedledger-load-") as tmp, \
             Progress(disable=quiet, transient=True) as progress:
         bench = LoadRun(cfg, Path(tmp), progress)
@@ -459,7 +460,10 @@ def run(cfg: LoadConfig, *, trace_memory: bool = True, quiet: bool = False) -> d
         "update": {"parameters": bench.task.layout.numel,
                    "note": "synthetic random float32 deltas of a small MLP layout (no training)"},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform(), "chain": "anvil 1.7.1, prague, automine"},
+                    "platform": platform.platform(), "chain": "anvil 1.7.1, prague, automine",
+                    # other jobs share the machine: wall times are upper bounds when this is high
+                    "load_average_1min_before_after": [round(load_before[0], 1),
+                                                       round(os.getloadavg()[0], 1)]},
         "setup_s": bench.setup_s,
         "rounds": [r.as_json() for r in rounds],
         "totals": total,
@@ -473,7 +477,8 @@ def markdown(result: dict[str, Any]) -> str:
     """The results as a short Markdown page."""
     cfg = result["config"]
     header = (
-        f"Command: `{result['command']}` ({result['machine']['cpus']} CPUs, "
+        f"Command: `{result['command']}` ({result['machine']['cpus']} CPUs, 1-minute load "
+        f"average {' -> '.join(map(str, result['machine']['load_average_1min_before_after']))}, "
         f"{result['machine']['chain']}). Updates: {result['update']['note']}, "
         f"{result['update']['parameters']} parameters. Rule: {cfg['rule']}. Setup (deploy, fund, "
         f"register {cfg['participants']:,}): {result['setup_s']:.1f} s. Errors (failed "
