@@ -104,7 +104,12 @@ def initial_vector(task: TaskSpec, model_file: Path | None) -> torch.Tensor:
 
 
 def dataset_evaluator(task: TaskSpec) -> Evaluator:
-    """Loss and accuracy on the test split of the task's dataset."""
+    """Loss and accuracy on the test split of the task's dataset.
+
+    Evaluated on the CPU on purpose, even where CUDA exists: the numbers are published
+    in the round report, and anyone re-evaluating the published model should get the
+    same digits; the evaluation of a small validation split is not worth a GPU anyway.
+    """
     from node.data.catalog import load_dataset
     from node.training.evaluation import evaluate
 
@@ -112,7 +117,8 @@ def dataset_evaluator(task: TaskSpec) -> Evaluator:
     kwargs = dict(task.model_kwargs)
 
     def evaluator(state: dict[str, torch.Tensor]) -> tuple[float, float]:
-        result = evaluate(task.model, kwargs, state, dataset.x_test, dataset.y_test)
+        result = evaluate(task.model, kwargs, state, dataset.x_test, dataset.y_test,
+                          device="cpu")
         return result.loss, result.accuracy
 
     return evaluator

@@ -166,11 +166,11 @@ def _run_with_restarts(world: World, phase: str, plan: CrashPlan,
 def _outcome(world: World) -> Outcome:
     registry = world.harness.network.registry
     opened: dict[int, int] = {}
-    for ev in registry.events_round_opened():
-        opened[ev.round] = opened.get(ev.round, 0) + 1
+    for op in registry.events_round_opened():
+        opened[op.round] = opened.get(op.round, 0) + 1
     finalized: dict[int, int] = {}
-    for ev in registry.events_round_finalized():
-        finalized[ev.round] = finalized.get(ev.round, 0) + 1
+    for fin in registry.events_round_finalized():
+        finalized[fin.round] = finalized.get(fin.round, 0) + 1
     infos = [registry.round_info(r) for r in range(registry.next_round())]
     return Outcome(opened, finalized, tuple(i.report_hash for i in infos),
                    tuple(i.new_model_hash for i in infos))
@@ -207,7 +207,8 @@ def _claim_everything(world: World, store: DiskStore) -> dict[str, int]:
         amount = next(s.reward for s in report.submissions if s.participant == p.address)
         if amount == 0:
             continue
-        proof = tree.get_proof([p.address, 0, amount])
+        proof = [bytes.fromhex(node.removeprefix("0x"))
+                 for node in tree.get_proof([p.address, 0, amount])]
         before = token.balance_of(p.address)
         registry.claim(0, p.address, amount, proof, sender=p.signer)
         with pytest.raises(ContractRevert):

@@ -18,7 +18,7 @@ import uvicorn
 
 from aggregator.service.app import create_app
 from ledger.formats.report import parse_report
-from tests.aggregator.service.conftest import ServedNetwork
+from tests.aggregator.service.served import ServedNetwork
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from aggregator.service.loop import LoopState, StepResult
 from aggregator.service.settings import AdminToken
 from ledger.contracts.registry import RoundStatus
 from ledger.errors import StoreError
-from tests.aggregator.service.conftest import ADMIN_TOKEN, ServedNetwork
+from tests.aggregator.service.served import ADMIN_TOKEN, ServedNetwork
 
 WAIT_LIMIT_S = 60.0
 

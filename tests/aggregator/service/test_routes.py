@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 
 from aggregator.service.app import create_app
 from aggregator.service.ledger_view import LedgerView
 from ledger.formats.report import parse_report
 from tests.aggregator.network_harness import REWARD, STAKE
-from tests.aggregator.service.conftest import ADMIN_TOKEN, ServedNetwork
+from tests.aggregator.service.served import ADMIN_TOKEN, ServedNetwork
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
