@@ -130,7 +130,7 @@ def test_coordinatewise_rules_stay_in_the_honest_range_whatever_f_rows_hold(
 @settings(max_examples=5, deadline=None)
 @given(data=st.data())
 def test_krum_family_stays_near_the_honest_rows_whatever_f_rows_hold(
-    name: str, extra: dict[str, object], data: st.DataObject
+    name: str, extra: dict[str, int], data: st.DataObject
 ) -> None:
     # Prepare
     n, f = 9, 3
@@ -140,7 +140,7 @@ def test_krum_family_stays_near_the_honest_rows_whatever_f_rows_hold(
     radius = float((honest - mean).norm(dim=1).max())
 
     # Execute
-    result = build_rule(name, {"num_malicious": f, **extra}).aggregate(updates, [1] * n)  # type: ignore[arg-type]
+    result = build_rule(name, {"num_malicious": f, **extra}).aggregate(updates, [1] * n)
 
     # Assert: a selected row is within 2R sqrt(n-f-2) of an honest one (see test_breakdown.py)
     bound = (1 + 2 * math.sqrt(n - f - 2)) * radius
