@@ -76,14 +76,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(1)
     f = len(FREE_RIDERS)
     participants = f + len(args.noise)
-    # The defender's Multi-Krum: the no-reveal participant leaves `revealed` updates; it
-    # assumes up to 2 of them bad (Krum needs revealed >= 2 f + 3) and keeps the rest.
-    revealed = participants - 1
-    assumed = max(1, min(2, (revealed - 3) // 2))
+    # The defender's Multi-Krum: the registry's checks reject the copy, the zero update and
+    # the missing reveal before any rule runs, so it sees the honest updates; it assumes one
+    # bad (Krum needs n >= 2 f + 3) and keeps all but two of the honest ones.
+    honest = len(args.noise)
     cfg = SimulationConfig(
         participants=participants, attacker_share=f / participants, attacks=FREE_RIDERS,
         rounds=args.rounds, rule=args.rule,
-        rule_params=(("num_malicious", assumed), ("num_selected", revealed - assumed))
+        rule_params=(("num_malicious", 1), ("num_selected", honest - 2))
         if args.rule == "multikrum" else (),
         partition="iid", epochs=args.epochs, lr=str(args.lr), seed=args.seed,
     )  # fmt: skip
@@ -98,10 +98,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result = sim.run()
         finally:
             backend.close()
+    def rounds_of(address: str) -> list[dict[str, Any]]:
+        """What each round's report says about `address` (absent: never revealed)."""
+        out = []
+        for done in result.rounds:
+            sub = next((s for s in done.report.submissions if s.participant == address), None)
+            out.append({"round": done.round, "revealed": False} if sub is None else {
+                "round": done.round, "revealed": True, "verification": sub.verification,
+                "accepted": sub.accepted, "reason": sub.reason, "score": sub.score,
+                "reward_tokens": sub.reward / TOKEN})  # fmt: skip
+        return out
+
     members = [
         {"index": m.index, "role": m.label.split(" ", 1)[1].strip("()"),
          "label_noise": levels[m.index] if m.attack.is_honest else None,
-         "earned_tokens": m.earned / TOKEN}
+         "earned_tokens": m.earned / TOKEN,
+         "rounds": rounds_of(m.participant.address)}
         for m in result.members
     ]  # fmt: skip
     honest = [m for m in members if m["label_noise"] is not None]
@@ -146,12 +158,16 @@ def markdown(report: dict[str, Any]) -> str:
         f"{c['epochs']} local epochs, lr {c['lr']}, {c['reward_per_round_tokens']:g} tokens per "
         "round.",
         "",
-        "| participant | role | label noise | tokens earned |",
-        "|---|---|---|---|",
+        "| participant | role | label noise | tokens earned | accepted rounds | reasons when rejected |",
+        "|---|---|---|---|---|---|",
     ]
     for m in report["members"]:
         noise = "-" if m["label_noise"] is None else f"{m['label_noise']:.0%}"
-        lines.append(f"| p{m['index']:02d} | {m['role']} | {noise} | {m['earned_tokens']:.2f} |")
+        accepted = sum(bool(r.get("accepted")) for r in m["rounds"])
+        reasons = sorted({r.get("reason") or r.get("verification", "") if r["revealed"]
+                          else "not revealed" for r in m["rounds"] if not r.get("accepted")})
+        lines.append(f"| p{m['index']:02d} | {m['role']} | {noise} | {m['earned_tokens']:.2f} | "
+                     f"{accepted}/{len(m['rounds'])} | {'; '.join(reasons) or '-'} |")  # fmt: skip
     corr = report["correlation_noise_vs_reward"]
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     lines += [
@@ -186,6 +202,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
             args.noise = [0.0, 0.3, 0.6, 0.9]
         if "--rounds" not in explicit:
             args.rounds = 1
+        if "--rule" not in explicit:  # 4 honest updates are too few for Krum's n >= 2f + 3
+            args.rule = "fedavg"
         args.epochs = 1
         args.name = "free_riding.smoke" if args.name == "free_riding" else args.name
     return args

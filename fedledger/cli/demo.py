@@ -19,6 +19,7 @@ from rich.table import Table
 
 from aggregator.orchestrator import FinalizedRound
 from fedledger.cli.audit import default_rules, write_outputs
+from fedledger.engines import ENGINES
 from fedledger.simulation import TOKEN, Member, Simulation, SimulationConfig
 from ledger.audit.verifier import Auditor, AuditReport
 from ledger.chain.base import TestChainBackend
@@ -131,6 +132,9 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Seed for data split, model and training.")] = 0,
     chain: Annotated[str, typer.Option(help="'embedded' (default) or 'anvil'.")] = "embedded",
     out: Annotated[Path, typer.Option(help="Where reports, audit and plots go.")] = Path("demo-output"),
+    engine: Annotated[str, typer.Option(
+        help="Where local training runs: 'local' (in process) or 'ray' (Ray tasks).")] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Parallel trainers for --engine ray.")] = 2,
 ) -> None:
     """Run N participants on non-IID digits with attackers, pay rewards, then audit everything."""
     console = Console()
@@ -145,7 +149,10 @@ def demo_command(
             rule_params += (("num_selected", max(1, participants - f)),)
     cfg = SimulationConfig(participants=participants, attacker_share=attackers, rounds=rounds,
                            rule=rule, rule_params=rule_params, epochs=epochs, lr=str(lr), alpha=alpha,
-                           seed=seed)
+                           seed=seed, engine=engine, workers=workers)
+    if engine not in ENGINES:
+        console.print(f"[red]unknown engine {engine!r}:[/] use one of {', '.join(ENGINES)}")
+        raise typer.Exit(2)
     if out.exists():
         shutil.rmtree(out)
     (out / "reports").mkdir(parents=True)

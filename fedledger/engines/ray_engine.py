@@ -18,6 +18,16 @@ from node.participant import TrainingJob
 from node.training.local import LocalResult
 
 
+def _warm(seconds: float) -> int:
+    import os
+    import time
+
+    import node.participant  # noqa: F401 - the import is the warm-up
+
+    time.sleep(seconds)  # keep this worker busy so the next warm-up lands on another
+    return os.getpid()
+
+
 def _run_job(job: TrainingJob) -> LocalResult:
     import torch
 
@@ -51,6 +61,16 @@ class RayEngine:
                 log_to_driver=False,
             )
         self._task = ray.remote(num_cpus=1)(_run_job)
+
+    def warm_up(self) -> int:
+        """Start every worker and import the training stack there; returns the workers seen.
+
+        A worker's first task pays for importing torch and the node package (seconds);
+        a benchmark calls this first so that it times training, not imports.
+        """
+        warm = self._ray.remote(num_cpus=1)(_warm)
+        pids: list[int] = self._ray.get([warm.remote(1.0) for _ in range(self.workers)])
+        return len(set(pids))
 
     def train_all(self, jobs: Sequence[TrainingJob]) -> list[LocalResult]:
         refs = [self._task.remote(job) for job in jobs]

@@ -22,6 +22,8 @@ from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from ledger.contracts import load_artifact
+from ledger.contracts.deploy import DevNetwork
+from ledger.errors import ContractRevert
 from tests.contracts.scenario import TOKEN, Chain
 
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
@@ -94,6 +96,9 @@ REGISTRY_ADMIN = Restricted("members", NOT_ADMIN, missing_role("admin"))
 RESTRICTED: dict[str, dict[str, Restricted]] = {
     "TrainingRegistry": {
         "setTask(bytes32,string)": REGISTRY_ADMIN,
+        "admitParticipant(address)": REGISTRY_ADMIN,
+        "registerReaderKey(bytes)": Restricted(
+            "members", ("outsider", "alice", "admin"), fixed("RegistryNotReader")),
         "setParameters(tuple)": REGISTRY_ADMIN,
         "appointAggregator(address)": REGISTRY_ADMIN,
         "removeParticipant(address)": REGISTRY_ADMIN,
@@ -152,6 +157,12 @@ PERMISSIONLESS: dict[str, dict[str, str]] = {
         "claim(uint64,address,uint256,bytes32[])": "pays only the leaf's own account, once, "
                                                    "against the round's Merkle root "
                                                    "(test_registry_claims.py)",
+        "postAggregatorBond(uint256)": "moves the caller's own tokens into the caller's own "
+                                       "bond (test_registry_slashing.py)",
+        "withdrawAggregatorBond(uint256)": "returns only the caller's own bond, never the "
+                                           "appointed aggregator's, nor a locked one",
+        "slashUnrevealed(uint64,address)": "slashes only a commit never revealed, after the "
+                                           "reveal deadline, once, capped by the task's penalty",
     },
     "RewardToken": {
         "transfer(address,uint256)": "moves only the caller's own balance (ERC-20)",
@@ -209,3 +220,127 @@ def _tuple_type(entry: Mapping[str, Any]) -> str:
     if not tuples:
         return "tuple"
     return "(" + ",".join(c["type"] for c in tuples[0]["components"]) + ")"
+
+
+# -- the consortium's governance contracts (deployed by `network`, tests/conftest.py) ----------
+
+#: Who may call each mutating governance function: "executor" = only through a passed proposal
+#: (the timelock executing it), "owner" = the timelock as Ownable owner, a role name = that
+#: AccessControl role of the timelock. Every other account is refused with `GOVERNANCE_ERRORS`.
+GOVERNANCE_RESTRICTED: dict[str, dict[str, str]] = {
+    "ConsortiumGovernor": {
+        "relay(address,uint256,bytes)": "executor",
+        "setProposalThreshold(uint256)": "executor",
+        "setVotingDelay(uint48)": "executor",
+        "setVotingPeriod(uint32)": "executor",
+        "updateQuorumNumerator(uint256)": "executor",
+        "updateTimelock(address)": "executor",
+    },
+    "ConsortiumMembership": {
+        "addMember(address)": "owner",
+        "removeMember(address)": "owner",
+        "transferOwnership(address)": "owner",
+        "renounceOwnership()": "owner",
+    },
+    "ConsortiumTimelock": {
+        "schedule(address,uint256,bytes,bytes32,bytes32,uint256)": "PROPOSER_ROLE",
+        "scheduleBatch(address[],uint256[],bytes[],bytes32,bytes32,uint256)": "PROPOSER_ROLE",
+        "cancel(bytes32)": "CANCELLER_ROLE",
+        "grantRole(bytes32,address)": "DEFAULT_ADMIN_ROLE",
+        "revokeRole(bytes32,address)": "DEFAULT_ADMIN_ROLE",
+        "updateDelay(uint256)": "self",
+    },
+}
+
+GOVERNANCE_PERMISSIONLESS: dict[str, dict[str, str]] = {
+    "ConsortiumGovernor": {
+        "propose(address[],uint256[],bytes[],string)": "needs the proposal threshold of votes: "
+        "a non-member gets GovernorInsufficientProposerVotes (tests/ledger/contracts/"
+        "test_governance.py::test_a_non_member_can_neither_propose_nor_vote)",
+        "castVote(uint256,uint8)": "counts only members at the proposal's snapshot; others get "
+        "ConsortiumNotMember (same test)",
+        "castVoteWithReason(uint256,uint8,string)": "as castVote",
+        "castVoteWithReasonAndParams(uint256,uint8,string,bytes)": "as castVote",
+        "castVoteBySig(uint256,uint8,address,bytes)": "as castVote, for the signer",
+        "castVoteWithReasonAndParamsBySig(uint256,uint8,address,string,bytes,bytes)":
+            "as castVote, for the signer",
+        "queue(address[],uint256[],bytes[],bytes32)": "only a proposal that succeeded",
+        "execute(address[],uint256[],bytes[],bytes32)": "only a queued proposal past its delay",
+        "cancel(address[],uint256[],bytes[],bytes32)": "only the proposer, while pending",
+        "onERC721Received(address,address,uint256,bytes)": "token receipt hook, no state",
+        "onERC1155Received(address,address,uint256,uint256,bytes)": "token receipt hook",
+        "onERC1155BatchReceived(address,address,uint256[],uint256[],bytes)": "token receipt "
+                                                                               "hook",
+    },
+    "ConsortiumMembership": {
+        "approve(address,uint256)": "membership tokens cannot move (MembershipNonTransferable)",
+        "setApprovalForAll(address,bool)": "approvals are useless: tokens cannot move",
+        "transferFrom(address,address,uint256)": "reverts MembershipNonTransferable",
+        "safeTransferFrom(address,address,uint256)": "reverts MembershipNonTransferable",
+        "safeTransferFrom(address,address,uint256,bytes)": "reverts MembershipNonTransferable",
+        "delegate(address)": "self-delegation only (MembershipDelegationDisabled otherwise)",
+        "delegateBySig(address,uint256,uint256,uint8,bytes32,bytes32)": "as delegate",
+    },
+    "ConsortiumTimelock": {
+        "execute(address,uint256,bytes,bytes32,bytes32)": "EXECUTOR_ROLE is open (granted to "
+        "the zero address): anyone may run an operation the governor scheduled, once it is "
+        "ready; anything else is TimelockUnexpectedOperationState",
+        "executeBatch(address[],uint256[],bytes[],bytes32,bytes32)": "as execute",
+        "renounceRole(bytes32,address)": "only for the caller itself "
+                                         "(AccessControlBadConfirmation otherwise)",
+        "onERC721Received(address,address,uint256,bytes)": "token receipt hook, no state",
+        "onERC1155Received(address,address,uint256,uint256,bytes)": "token receipt hook",
+        "onERC1155BatchReceived(address,address,uint256[],uint256[],bytes)": "token receipt "
+                                                                               "hook",
+    },
+}
+
+GOVERNANCE_ROWS = [(contract, fn) for contract, table in GOVERNANCE_RESTRICTED.items()
+                   for fn in table]
+
+
+@pytest.mark.parametrize("contract", sorted(GOVERNANCE_RESTRICTED))
+def test_every_mutating_governance_function_is_classified(contract: str) -> None:
+    # Prepare
+    functions = mutating(contract)
+
+    # Execute
+    restricted = set(GOVERNANCE_RESTRICTED[contract])
+    open_ = set(GOVERNANCE_PERMISSIONLESS[contract])
+
+    # Assert
+    assert restricted & open_ == set()
+    assert sorted(functions - restricted - open_) == [], "unclassified mutating functions"
+    assert sorted((restricted | open_) - functions) == [], "rows for functions not in the ABI"
+
+
+@pytest.mark.parametrize("chain_kind", ["embedded"], indirect=True)
+@pytest.mark.parametrize(("contract", "fn"), GOVERNANCE_ROWS,
+                         ids=[f"{c}.{f.split('(')[0]}" for c, f in GOVERNANCE_ROWS])
+def test_unauthorized_governance_call_reverts_with_the_access_error(
+    network: DevNetwork, chain_kind: str, contract: str, fn: str
+) -> None:
+    # Prepare: the deployer (a member, but not the timelock) and an outsider try
+    governance = network.governance
+    target = {"ConsortiumGovernor": governance.governor, "ConsortiumTimelock":
+              governance.timelock, "ConsortiumMembership": governance.membership}[contract]
+    entry = next(e for e in target.contract.abi
+                 if e["type"] == "function" and signature(e) == fn)
+    call = target.contract.get_function_by_signature(fn)(
+        *[default_value(p) for p in entry["inputs"]])
+    who = GOVERNANCE_RESTRICTED[contract][fn]
+
+    for caller in (network.admin, network.outsider, network.participants[0]):
+        # Execute
+        with pytest.raises(ContractRevert) as refused:
+            network.network.backend.call(call, caller)
+
+        # Assert
+        expected: tuple[str, tuple[Any, ...]] = {
+            "executor": ("GovernorOnlyExecutor", (caller.address,)),
+            "owner": ("OwnableUnauthorizedAccount", (caller.address,)),
+            "self": ("TimelockUnauthorizedCaller", (caller.address,)),
+        }.get(who, ("AccessControlUnauthorizedAccount",
+                    (caller.address, DEFAULT_ADMIN_ROLE if who == "DEFAULT_ADMIN_ROLE"
+                     else keccak(who.encode()))))
+        assert (refused.value.error_name, refused.value.error_args) == expected

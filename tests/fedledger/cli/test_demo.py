@@ -39,3 +39,18 @@ def test_demo_over_anvil_finalizes_pays_and_audits_one_round(anvil_binary: Path,
     assert [r["round"] for r in audit["rounds"]] == [0]
     assert DiskStore(out / "store").has(compute_cid(report_bytes))  # the published bytes
     assert (out / "accuracy.png").stat().st_size > 0 and (out / "rewards.png").stat().st_size > 0
+
+
+def test_demo_refuses_an_unknown_engine_before_touching_the_output(tmp_path: Path) -> None:
+    # Prepare
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier run")
+
+    # Execute
+    result = CliRunner().invoke(app, ["--engine", "spark", "--out", str(out)])
+
+    # Assert
+    assert result.exit_code == 2
+    assert "unknown engine 'spark'" in result.output and "local, ray" in result.output
+    assert (out / "keep.txt").read_text() == "earlier run"
