@@ -4,7 +4,7 @@
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const CHART = { width: 640, height: 260, left: 48, right: 48, top: 16, bottom: 34 };
+const CHART = { width: 640, height: 260, left: 48, right: 48, top: 26, bottom: 34 };
 const params = new URLSearchParams(window.location.search);
 const REFRESH_MS = Math.max(500, Number(params.get("refresh")) || 5000);
 
@@ -75,9 +75,9 @@ function axes(chart, yMax, yRightMax, yLabel, yRightLabel) {
   chart.appendChild(svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: top + plotH }));
   chart.appendChild(svg("line", { class: "axis", x1: left, x2: width - right,
     y1: top + plotH, y2: top + plotH }));
-  chart.appendChild(svg("text", { x: 4, y: top - 4 }, yLabel));
+  chart.appendChild(svg("text", { x: 4, y: top - 12 }, yLabel));
   if (yRightLabel) {
-    chart.appendChild(svg("text", { x: width - 4, y: top - 4, "text-anchor": "end" }, yRightLabel));
+    chart.appendChild(svg("text", { x: width - 4, y: top - 12, "text-anchor": "end" }, yRightLabel));
   }
 }
 
