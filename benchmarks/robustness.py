@@ -223,10 +223,22 @@ def trajectories(
     ours: Sequence[str],
     flower: Sequence[str],
 ) -> list[Trajectory]:
+    """The grid, most telling first: no attack, then the largest attacker share; within a
+    scenario ours, then Flower's rules that differ from ours in their math (the Krum family),
+    then those computing the same statistic (mean, median, trimmed mean) in floating point."""
     scenarios = [("none", 0.0)] if "none" in attacks else []
-    scenarios += [(a, f) for a in attacks if a != "none" for f in fractions]
-    rules = [("ours", r) for r in ours] + [("flower", r) for r in flower]
+    scenarios += [(a, f) for f in sorted(fractions, reverse=True) for a in attacks if a != "none"]
+    same_math = ("fedavg", "fedmedian", "trimmed_mean")
+    rules = [("ours", r) for r in ours]
+    rules += [("flower", r) for r in flower if r not in same_math]
+    rules += [("flower", r) for r in flower if r in same_math]
     return [Trajectory(setup, a, f, impl, rule) for a, f in scenarios for impl, rule in rules]
+
+
+def _key(t: Trajectory | dict[str, Any]) -> tuple[Any, ...]:
+    if isinstance(t, Trajectory):
+        return (t.setup.dataset, t.attack, t.fraction, t.impl, t.rule, asdict(t.setup))
+    return (t["setup"]["dataset"], t["attack"], t["fraction"], t["impl"], t["rule"], t["setup"])
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -364,27 +376,40 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                       lr=args.lr, seed=args.seed)  # fmt: skip
         tasks += trajectories(setup, args.attacks, args.fractions, args.ours, args.flower)
     runs: list[dict[str, Any]] = []
+    if args.resume and args.log and args.log.exists():  # runs a previous call finished
+        wanted = {json.dumps(_key(t), sort_keys=True) for t in tasks}
+        for line in args.log.read_text().splitlines():
+            record = json.loads(line)
+            if json.dumps(_key(record), sort_keys=True) in wanted:
+                runs.append(record)
+        done_keys = {json.dumps(_key(r), sort_keys=True) for r in runs}
+        tasks_to_run = [t for t in tasks if json.dumps(_key(t), sort_keys=True) not in done_keys]
+    else:
+        tasks_to_run = list(tasks)
+    if args.only_logged:
+        tasks_to_run = []
+        tasks = [t for t in tasks if any(json.dumps(_key(t), sort_keys=True) ==
+                                         json.dumps(_key(r), sort_keys=True) for r in runs)]
     log = open(args.log, "a") if args.log else None  # noqa: SIM115 - closed below
     started = time.perf_counter()
     with Progress() as progress:
-        bar = progress.add_task("robustness", total=len(tasks))
+        bar = progress.add_task("robustness", total=len(tasks), completed=len(runs))
         if args.workers <= 1:
-            done = (run_trajectory(t) for t in tasks)
+            done = (run_trajectory(t) for t in tasks_to_run)
         else:
             pool = ProcessPoolExecutor(max_workers=args.workers)
-            done = (f.result() for f in as_completed([pool.submit(run_trajectory, t) for t in tasks]))
+            futures = [pool.submit(run_trajectory, t) for t in tasks_to_run]
+            done = (f.result() for f in as_completed(futures))
         for result in done:
             runs.append(result)
             progress.advance(bar)
-            if log:
-                log.write(json.dumps({k: result[k] for k in (
-                    "attack", "fraction", "impl", "rule", "final_accuracy", "cpu_seconds")}
-                    | {"dataset": result["setup"]["dataset"]}) + "\n")  # fmt: skip
+            if log:  # one complete record per line: --resume picks them up
+                log.write(json.dumps(result) + "\n")
                 log.flush()
     if log:
         log.close()
-    order = {(t.setup.dataset, t.attack, t.fraction, t.impl, t.rule): i for i, t in enumerate(tasks)}
-    runs.sort(key=lambda r: order[(r["setup"]["dataset"], r["attack"], r["fraction"], r["impl"], r["rule"])])
+    order = {json.dumps(_key(t), sort_keys=True): i for i, t in enumerate(tasks)}
+    runs.sort(key=lambda r: order[json.dumps(_key(r), sort_keys=True)])
     first = tasks[0].setup if tasks else Setup(dataset="digits")
     return {
         "benchmark": "robustness",
@@ -430,6 +455,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="process pool size")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per run")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="reuse the runs already in --log and train only the missing ones",
+    )  # fmt: skip
+    parser.add_argument(
+        "--only-logged", action="store_true",
+        help="with --resume: write the report from the logged runs, training nothing",
+    )  # fmt: skip
     parser.add_argument("--name", default="robustness", help="results file stem")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
