@@ -48,9 +48,22 @@ class Clock:
             self._revive()
 
 
+_OPENED: list[DaemonStore] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    """Close every store a test opened (their HTTP sessions hold sockets)."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def _store(fake: FakeDaemon, clock: Clock, statuses: list[RetryStatus]) -> DaemonStore:
-    return DaemonStore(fake.url, fetch_timeout=0.5, probe_timeout=0.3, retry=POLICY,
-                       on_retry=statuses.append, sleep=clock)
+    store = DaemonStore(fake.url, fetch_timeout=0.5, probe_timeout=0.3, retry=POLICY,
+                        on_retry=statuses.append, sleep=clock)
+    _OPENED.append(store)
+    return store
 
 
 def test_fetch_waits_for_the_daemon_to_come_back(fake: FakeDaemon) -> None:
@@ -195,6 +208,7 @@ def test_real_daemon_stopped_during_fetches_and_restarted(
     policy = RetryPolicy(attempts=12, initial_delay=0.25, multiplier=2.0, max_delay=4.0)
     store = DaemonStore(url, fetch_timeout=10.0, probe_timeout=1.0, retry=policy,
                         on_retry=on_retry)
+    _OPENED.append(store)
     cid = store.put_bytes(data)
     stopped: list[bool] = []
 
