@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 
 from aggregator.service.app import create_app
 from aggregator.service.ledger_view import LedgerView
+from ledger.errors import ChainError
 from ledger.formats.report import parse_report
+from ledger.store.errors import StoreUnavailable
 from tests.aggregator.network_harness import REWARD, STAKE
 from tests.aggregator.service.served import ADMIN_TOKEN, ServedNetwork
 
@@ -333,3 +335,47 @@ def test_a_report_that_does_not_match_reportHash_is_refused(served: ServedNetwor
         f"0x{keccak(real).hex()}, the chain's reportHash is 0x{forged_hash.hex()}")}
     assert listing.status_code == 502
     assert isinstance(context.view, LedgerView) and 1 not in context.view._reports
+
+
+def test_health_is_503_and_names_the_chain_when_it_is_unreachable(
+        client: TestClient, served: ServedNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Prepare
+    def down() -> int:
+        raise ChainError("connection refused by http://127.0.0.1:8545")
+
+    monkeypatch.setattr(served.chain, "block_number", down)
+
+    # Execute
+    response = client.get("/api/health")
+
+    # Assert
+    body = response.json()
+    assert response.status_code == 503
+    assert body["status"] == "degraded"
+    assert body["chain"] == {"ok": False,
+                             "detail": "ChainError: connection refused by http://127.0.0.1:8545"}
+    assert body["store"]["ok"] is False and body["store"]["detail"].startswith("not checked")
+    assert body["current_round"] is None
+
+
+def test_store_outages_are_503_in_health_and_on_downloads(
+        client: TestClient, served: ServedNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Prepare
+    def down(*args: object, **kwargs: object) -> object:
+        raise StoreUnavailable("IPFS daemon at http://127.0.0.1:5001 does not answer")
+
+    monkeypatch.setattr(served.store, "has", down)
+    monkeypatch.setattr(served.store, "get_bytes", down)
+
+    # Execute
+    health = client.get("/api/health")
+    model = client.get("/api/rounds/0/model?which=base")
+
+    # Assert
+    assert health.status_code == 503
+    assert health.json()["chain"]["ok"] is True
+    assert health.json()["store"] == {
+        "ok": False, "detail": "StoreUnavailable: IPFS daemon at http://127.0.0.1:5001 does not answer"}
+    assert model.status_code == 503
+    assert model.json() == {"detail": "content store unavailable: IPFS daemon at "
+                                      "http://127.0.0.1:5001 does not answer"}
