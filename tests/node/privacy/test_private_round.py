@@ -8,6 +8,7 @@ with a reader key verifies everything, one without a key gets "unverifiable: enc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from aggregator.round_compute import compute_round
 from ledger.audit import Auditor, AuditRules, Verdict
 from ledger.audit import findings as F
 from ledger.chain.base import TestChainBackend
-from ledger.contracts.deploy import DevNetwork
+from ledger.contracts.deploy import bootstrap_dev_network
 from ledger.keys import Signer
 from ledger.privacy.envelope import is_envelope
 from ledger.privacy.params import DpParams
@@ -30,7 +31,7 @@ from ledger.store.disk import DiskStore
 from node.bootstrap import journal_path, load_local_data
 from node.journal import Journal
 from node.participant import Participant
-from tests.node.node_kit import data_settings, set_task, small_task
+from tests.node.node_kit import NODE_PARAMS, data_settings, set_task, small_task
 
 DP = DpParams(clip_side="client", noise_side="server", clipping="fixed",
               clipping_norm=Decimal("0.5"), noise_multiplier=Decimal("1.1"),
@@ -38,12 +39,19 @@ DP = DpParams(clip_side="client", noise_side="server", clipping="fixed",
 RULES = AuditRules(compute_round=compute_round, allocate_rewards=allocate_rewards)
 
 
-@pytest.mark.parametrize("chain_kind", ["embedded"])
-def test_encrypted_dp_round_end_to_end(chain: TestChainBackend, network: DevNetwork,
-                                       tmp_path: Path) -> None:
-    # Prepare: a DP task, reader keys on chain, two participants sealing to them
+@pytest.fixture
+def chain(embedded_chain: TestChainBackend) -> Iterator[TestChainBackend]:
+    """The embedded chain, reverted after the test."""
+    snapshot = embedded_chain.snapshot()
+    yield embedded_chain
+    embedded_chain.revert(snapshot)
+
+
+def test_encrypted_dp_round_end_to_end(chain: TestChainBackend, tmp_path: Path) -> None:
+    # Prepare: a DP task on its own network (events of no other test can mix in), reader
+    # keys on chain, two participants sealing to them
     store = DiskStore(tmp_path / "store")
-    dev = network
+    dev = bootstrap_dev_network(chain, chain.dev_accounts(), NODE_PARAMS, participants=2)
     plain, initial = small_task()
     task = replace(plain, aggregation_params={"weighted": False}, privacy=DP)
     set_task(dev, task.task_hash(), store.put_bytes(task.canonical_bytes()))
