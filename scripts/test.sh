@@ -6,6 +6,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup.sh --test
+if ! command -v chromium >/dev/null 2>&1; then
+  # The dashboard test drives Debian's chromium through Playwright (never a downloaded browser).
+  echo "==> installing chromium (Debian package) for the dashboard browser test"
+  sudo_cmd=""
+  [[ "$(id -u)" -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
 if [[ -x scripts/ipfs/install.sh ]]; then
   scripts/ipfs/install.sh
 fi
