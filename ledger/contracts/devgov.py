@@ -24,6 +24,14 @@ from ledger.errors import ChainError, ConfigError
 
 __all__ = ["EnactedProposal", "advance_to", "enact", "govern"]
 
+#: Gas limits for the governance steps. Explicit limits skip one estimate per transaction (half
+#: the cost of a transaction on the embedded chain); only gas used is charged, and a revert is
+#: still decoded from the mined transaction.
+PROPOSE_GAS = 2_000_000
+VOTE_GAS = 300_000
+QUEUE_GAS = 2_000_000
+EXECUTE_GAS = 8_000_000
+
 
 @dataclass(frozen=True)
 class EnactedProposal:
@@ -66,10 +74,15 @@ def enact(
         description = f"{summary} (dev proposal at block {chain.block_number() + 1})"
     proposal = Proposal(tuple(actions), description)
     governor = governance.governor
-    proposal_id, proposed = governor.propose(proposal, sender=proposer)
+    # The Governor counts the proposer's votes one second before the proposal's block. A chain
+    # may mine several blocks within one second (anvil) or return to a snapshot's clock, so a
+    # proposal right after membership changed could see none: start from a block one second on.
+    advance_to(chain, chain.now() + 1)
+    proposal_id, proposed = governor.propose(proposal, sender=proposer, gas=PROPOSE_GAS)
     status = governor.status(proposal_id)
     advance_to(chain, status.snapshot + 1)
-    votes = tuple(governor.cast_vote(proposal_id, VoteType.FOR, sender=v) for v in voters)
+    votes = tuple(governor.cast_vote(proposal_id, VoteType.FOR, sender=v, gas=VOTE_GAS)
+                  for v in voters)
     advance_to(chain, status.deadline + 1)
     state = governor.state(proposal_id)
     if state is not ProposalState.SUCCEEDED:
@@ -77,9 +90,9 @@ def enact(
             f"proposal {proposal_id} ended {state.name} after {len(voters)} For votes: the "
             "voters are not enough members for the quorum"
         )
-    queued = governor.queue(proposal, sender=proposer)
+    queued = governor.queue(proposal, sender=proposer, gas=QUEUE_GAS)
     advance_to(chain, governor.status(proposal_id).eta)
-    executed = governor.execute(proposal, sender=proposer)
+    executed = governor.execute(proposal, sender=proposer, gas=EXECUTE_GAS)
     return EnactedProposal(proposal, proposal_id, proposed, votes, queued, executed)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from fedledger.cli import gov
@@ -31,6 +32,8 @@ def cli(network: DevNetwork, chain: TestChainBackend, tmp_path: Path,
         return contextlib.nullcontext(chain)
 
     monkeypatch.setattr(gov, "open_backend", opener)
+    # A wide console, so table cells are not wrapped whatever terminal runs the tests.
+    monkeypatch.setattr(gov, "_stdout", Console(width=240, highlight=False, soft_wrap=True))
     network_file = tmp_path / "network.json"
     network.network.info.save(network_file)
     secret = tmp_path / "passphrase"
@@ -55,6 +58,7 @@ def test_a_proposal_goes_through_propose_vote_and_execute(
     runner, options, folder = cli
     governor = network.governance.governor
     newcomer = network.outsider.address
+    advance_to(chain, chain.now() + 1)  # votes are counted one second before the proposal
 
     # Execute
     proposed = runner.invoke(gov.app, ["propose", "-d", "admit the newcomer", "-a",
@@ -72,9 +76,8 @@ def test_a_proposal_goes_through_propose_vote_and_execute(
     advance_to(chain, governor.status(created.proposal_id).eta)
     executed = runner.invoke(gov.app, ["execute", pid, *options,
                                        "--keystore", _keystore(folder, network.admin)])
-    wide = {"COLUMNS": "200"}
-    listed = runner.invoke(gov.app, ["status", *options[:4]], env=wide)
-    detail = runner.invoke(gov.app, ["status", pid, *options[:4]], env=wide)
+    listed = runner.invoke(gov.app, ["status", *options[:4]])
+    detail = runner.invoke(gov.app, ["status", pid, *options[:4]])
 
     # Assert
     assert proposed.exit_code == 0, proposed.output

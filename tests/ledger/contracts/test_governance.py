@@ -43,6 +43,7 @@ def _propose_and_open(network: DevNetwork, chain: TestChainBackend, description:
                       ) -> tuple[Proposal, int]:
     proposal = _proposal(network, description)
     governor = network.governance.governor
+    advance_to(chain, chain.now() + 1)  # votes are counted one second before the proposal
     proposal_id, _ = governor.propose(proposal, sender=network.admin)
     advance_to(chain, governor.status(proposal_id).snapshot + 1)
     return proposal, proposal_id
