@@ -147,8 +147,8 @@ class BatchedTrainer:
                 sub = {k: v[rows] for k, v in params.items()}
                 grads = self._grad(sub, x_all[index], y_all[index], mask)
                 with torch.no_grad():
-                    for k in params:
-                        g = grads[k] + wd * sub[k] if wd else grads[k]
+                    for k, grad_k in grads.items():
+                        g = grad_k + wd * sub[k] if wd else grad_k
                         buf = mu * momentum[k][rows] + g if mu else g
                         momentum[k][rows] = buf
                         params[k][rows] = sub[k] - lr * buf

@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from fedledger.simulation import TOKEN, Simulation, SimulationConfig  # noqa: E402
-from ledger.chain.factory import open_chain  # noqa: E402
-from ledger.store.factory import open_store  # noqa: E402
-from node.participant import LocalData, Participant  # noqa: E402
+from fedledger.simulation import TOKEN, Simulation, SimulationConfig
+from ledger.chain.factory import open_chain
+from ledger.store.factory import open_store
+from node.participant import LocalData, Participant
 
 FREE_RIDERS = ("free-rider-copy", "free-rider", "no-reveal")
 
@@ -72,6 +72,19 @@ class NoisyParticipants:
         return Participant(network, key, store, task, LocalData(data.x, y), journal, **kw)
 
 
+def correlate(members: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    """Spearman and Pearson correlation of label noise with tokens earned (None if flat)."""
+    noise = np.array([m["label_noise"] for m in members], dtype=float)
+    earned = np.array([m["earned_tokens"] for m in members], dtype=float)
+    if len(members) < 3 or earned.std() == 0 or noise.std() == 0:
+        return {"spearman": None, "pearson": None, "participants": len(members)}
+    from scipy.stats import pearsonr, spearmanr
+
+    return {"spearman": float(spearmanr(noise, earned).statistic),
+            "pearson": float(pearsonr(noise, earned).statistic),
+            "participants": len(members)}  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(1)
     f = len(FREE_RIDERS)
@@ -98,6 +111,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result = sim.run()
         finally:
             backend.close()
+
     def rounds_of(address: str) -> list[dict[str, Any]]:
         """What each round's report says about `address` (absent: never revealed)."""
         out = []
@@ -117,14 +131,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for m in result.members
     ]  # fmt: skip
     honest = [m for m in members if m["label_noise"] is not None]
-    noise = np.array([m["label_noise"] for m in honest])
-    earned = np.array([m["earned_tokens"] for m in honest])
-    correlation: dict[str, float | None] = {"spearman": None, "pearson": None}
-    if len(honest) >= 3 and earned.std() > 0:
-        from scipy.stats import pearsonr, spearmanr
-
-        correlation = {"spearman": float(spearmanr(noise, earned).statistic),
-                       "pearson": float(pearsonr(noise, earned).statistic)}  # fmt: skip
+    # The copier's victim is rejected with it (identical updates): its reward says nothing
+    # about its data, so the correlation is also reported without it.
+    unaffected = [m for m in honest
+                  if not any(str(r.get("reason", "")).startswith("identical to the update")
+                             for r in m["rounds"])]  # fmt: skip
     riders = [m for m in members if m["label_noise"] is None]
     return {
         "benchmark": "free_riding",
@@ -139,11 +150,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "wall_seconds": time.perf_counter() - started,
         "accuracy": result.accuracy,
         "members": members,
-        "correlation_noise_vs_reward": correlation,
+        "correlation_noise_vs_reward": correlate(honest),
+        "correlation_without_copy_victims": correlate(unaffected),
         "targets": {
             "free_riders_earn_nothing": all(m["earned_tokens"] == 0 for m in riders),
-            "rewards_fall_with_label_noise": correlation["spearman"] is not None
-            and correlation["spearman"] < 0,
+            "rewards_fall_with_label_noise": (correlate(unaffected)["spearman"] or 0.0) < 0,
         },
     }  # fmt: skip
 
@@ -153,10 +164,12 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Free-riding and data quality",
         "",
-        f"{c['participants']} participants on the {c['chain']} chain, {c['rounds']} rounds, rule "
-        f"{c['rule']} {c['rule_params']}, {c['model']} on {c['dataset']} ({c['partition']} shards), "
-        f"{c['epochs']} local epochs, lr {c['lr']}, {c['reward_per_round_tokens']:g} tokens per "
-        "round.",
+        (
+            f"{c['participants']} participants on the {c['chain']} chain, {c['rounds']} rounds, rule "
+            f"{c['rule']} {c['rule_params']}, {c['model']} on {c['dataset']} ({c['partition']} shards), "
+            f"{c['epochs']} local epochs, lr {c['lr']}, {c['reward_per_round_tokens']:g} tokens per "
+            "round."
+        ),
         "",
         "| participant | role | label noise | tokens earned | accepted rounds | reasons when rejected |",
         "|---|---|---|---|---|---|",
@@ -164,16 +177,29 @@ def markdown(report: dict[str, Any]) -> str:
     for m in report["members"]:
         noise = "-" if m["label_noise"] is None else f"{m['label_noise']:.0%}"
         accepted = sum(bool(r.get("accepted")) for r in m["rounds"])
-        reasons = sorted({r.get("reason") or r.get("verification", "") if r["revealed"]
-                          else "not revealed" for r in m["rounds"] if not r.get("accepted")})
+        reasons = sorted(
+            {
+                r.get("reason") or r.get("verification", "") if r["revealed"] else "not revealed"
+                for r in m["rounds"]
+                if not r.get("accepted")
+            }
+        )
         lines.append(f"| p{m['index']:02d} | {m['role']} | {noise} | {m['earned_tokens']:.2f} | "
                      f"{accepted}/{len(m['rounds'])} | {'; '.join(reasons) or '-'} |")  # fmt: skip
     corr = report["correlation_noise_vs_reward"]
-    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    clean = report["correlation_without_copy_victims"]
+
+    def fmt(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
     lines += [
         "",
-        f"Correlation of label noise with reward (honest participants): Spearman "
-        f"{fmt(corr['spearman'])}, Pearson {fmt(corr['pearson'])}.",
+        (
+            f"Correlation of label noise with reward, all {corr['participants']} honest "
+            f"participants: Spearman {fmt(corr['spearman'])}, Pearson {fmt(corr['pearson'])}; "
+            f"without the copier's victim ({clean['participants']}): Spearman "
+            f"{fmt(clean['spearman'])}, Pearson {fmt(clean['pearson'])}."
+        ),
         "",
         "Targets: " + json.dumps(report["targets"]),
     ]

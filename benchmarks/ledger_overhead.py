@@ -40,13 +40,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from fedledger.engines import LocalEngine  # noqa: E402
-from fedledger.simulation import Simulation, SimulationConfig  # noqa: E402
-from ledger.chain.factory import open_chain  # noqa: E402
-from ledger.store.builder import compute_cid  # noqa: E402
-from ledger.store.factory import open_store  # noqa: E402
-from node.participant import Participant, TrainingJob  # noqa: E402
-from node.training.local import LocalResult  # noqa: E402
+from fedledger.engines import LocalEngine
+from fedledger.simulation import Simulation, SimulationConfig
+from ledger.chain.factory import open_chain
+from ledger.store.builder import compute_cid
+from ledger.store.factory import open_store
+from node.participant import Participant, TrainingJob
+from node.training.local import LocalResult
 
 MB = 1_000_000
 CHAIN_STEPS = ("commit", "reveal", "claim")
@@ -190,11 +190,13 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Ledger overhead per participant per round",
         "",
-        f"Demo model {c['model']} on {c['dataset']}, {c['epochs']} local epochs, lr {c['lr']}, "
-        f"batch {c['batch_size']}; {c['participants']} participants x {c['rounds']} round(s) "
-        f"per chain; content steps on the embedded disk store, median of {c['repeats']}. "
-        f"1-min load average at the end: {report['environment']['load_average_1min']:.1f} "
-        "(the machine is shared).",
+        (
+            f"Demo model {c['model']} on {c['dataset']}, {c['epochs']} local epochs, lr {c['lr']}, "
+            f"batch {c['batch_size']}; {c['participants']} participants x {c['rounds']} round(s) "
+            f"per chain; content steps on the embedded disk store, median of {c['repeats']}. "
+            f"1-min load average at the end: {report['environment']['load_average_1min']:.1f} "
+            "(the machine is shared)."
+        ),
         "",
         "| chain | update | hash | CID | put | commit | reveal | claim | total | local training | share |",
         "|---|---|---|---|---|---|---|---|---|---|---|",

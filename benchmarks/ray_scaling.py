@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from fedledger.engines import RayEngine  # noqa: E402
-from fedledger.simulation import Simulation, SimulationConfig  # noqa: E402
-from ledger.chain.factory import open_chain  # noqa: E402
-from ledger.store.factory import open_store  # noqa: E402
-from node.participant import TrainingJob  # noqa: E402
-from node.training.local import LocalResult  # noqa: E402
+from fedledger.engines import RayEngine
+from fedledger.simulation import Simulation, SimulationConfig
+from ledger.chain.factory import open_chain
+from ledger.store.factory import open_store
+from node.participant import TrainingJob
+from node.training.local import LocalResult
 
 
 class TimedRay(RayEngine):
@@ -58,7 +58,7 @@ def start_ray(workers: int, attempts: int = 3) -> TimedRay:
     for attempt in range(1, attempts + 1):
         try:
             return TimedRay(workers=workers)
-        except Exception as exc:  # noqa: BLE001 - Ray raises a bare Exception on this timeout
+        except Exception as exc:
             ray.shutdown()
             if attempt == attempts or "timed out during startup" not in str(exc):
                 raise
@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for r in runs:
         r["training_speedup"] = base["training_s"] / r["training_s"]
         r["run_speedup"] = base["run_s"] / r["run_s"]
-        r["same_results_as_first"] = r["accuracy"] == base["accuracy"] and r["earned"] == base["earned"]
+        r["same_results_as_first"] = (
+            r["accuracy"] == base["accuracy"] and r["earned"] == base["earned"]
+        )
     import ray
 
     return {
@@ -124,9 +126,11 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Ray engine scaling",
         "",
-        f"{c['participants']} participants x {c['rounds']} rounds, {c['model']} on {c['dataset']}, "
-        f"{c['epochs']} local epochs; chain {c['chain']} in the driver; Ray {e['ray']} on "
-        f"{e['cpu_count']} CPUs (1-min load average {e['load_average_1min']:.1f}: shared machine).",
+        (
+            f"{c['participants']} participants x {c['rounds']} rounds, {c['model']} on {c['dataset']}, "
+            f"{c['epochs']} local epochs; chain {c['chain']} in the driver; Ray {e['ray']} on "
+            f"{e['cpu_count']} CPUs (1-min load average {e['load_average_1min']:.1f}: shared machine)."
+        ),
         "",
         "| workers | Ray start + worker warm-up | training phase | whole run | training speed-up | run speed-up | same results |",
         "|---|---|---|---|---|---|---|",

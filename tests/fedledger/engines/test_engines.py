@@ -56,7 +56,9 @@ def test_local_engine_returns_train_local_results_in_job_order() -> None:
 @pytest.mark.slow
 def test_ray_engine_gives_bitwise_the_local_results() -> None:
     # Prepare
-    pytest.importorskip("ray", reason="the ray engine needs Ray: pip install -c constraints.txt ray==2.60.0")
+    pytest.importorskip(
+        "ray", reason="the ray engine needs Ray: pip install -c constraints.txt ray==2.60.0"
+    )
     from fedledger.engines import RayEngine
 
     jobs = tiny_jobs()
