@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from eth_utils.address import is_address, to_checksum_address
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -75,11 +76,14 @@ def attach(backend: ChainBackend, network_file: Path | None, registry: str | Non
     if network_file is not None:
         return attach_network(backend, NetworkInfo.load(network_file))
     assert registry is not None
-    if not backend.w3.eth.get_code(registry):  # type: ignore[arg-type]
+    if not is_address(registry):
+        raise ConfigError(f"--registry {registry!r} is not a 20-byte hex address")
+    if not backend.w3.eth.get_code(to_checksum_address(registry)):
         raise ConfigError(f"no contract at {registry} on chain {backend.chain_id}: check "
                           "--registry and --rpc")
-    token = TrainingRegistry(backend, registry).token_address()
-    return attach_network(backend, NetworkInfo(backend.chain_id, token, registry, from_block))
+    address = to_checksum_address(registry)
+    token = TrainingRegistry(backend, address).token_address()
+    return attach_network(backend, NetworkInfo(backend.chain_id, token, address, from_block))
 
 
 def _audit_with_progress(auditor: Auditor, console: Console,

@@ -89,20 +89,20 @@ def replay(network: Network, head_block: int | None = None) -> NetworkHistory:
     def at(r: int) -> RoundEvents:
         return rounds.setdefault(r, RoundEvents(r))
 
-    for ev in registry.events_round_opened(to_block=head):
-        at(ev.round).opened.append(ev)
-    for ev in registry.events_update_committed(to_block=head):
-        at(ev.round).commits.append(ev)
-    for ev in registry.events_update_revealed(to_block=head):
-        at(ev.round).reveals.append(ev)
-    for ev in registry.events_round_finalized(to_block=head):
-        at(ev.round).finalized.append(ev)
-    for ev in registry.events_reward_claimed(to_block=head):
-        at(ev.round).claims.append(ev)
-    for ev in registry.events_round_challenged(to_block=head):
-        at(ev.round).challenges.append(ev)
-    for ev in registry.events_challenge_resolved(to_block=head):
-        at(ev.round).resolutions.append(ev)
+    for opened in registry.events_round_opened(to_block=head):
+        at(opened.round).opened.append(opened)
+    for committed in registry.events_update_committed(to_block=head):
+        at(committed.round).commits.append(committed)
+    for revealed in registry.events_update_revealed(to_block=head):
+        at(revealed.round).reveals.append(revealed)
+    for finalized in registry.events_round_finalized(to_block=head):
+        at(finalized.round).finalized.append(finalized)
+    for claimed in registry.events_reward_claimed(to_block=head):
+        at(claimed.round).claims.append(claimed)
+    for challenged in registry.events_round_challenged(to_block=head):
+        at(challenged.round).challenges.append(challenged)
+    for resolved in registry.events_challenge_resolved(to_block=head):
+        at(resolved.round).resolutions.append(resolved)
     tasks: dict[bytes, str] = {}
     for task in registry.events_task_set(to_block=head):
         assert isinstance(task, TaskSet)

@@ -50,8 +50,8 @@ def _line_chart(points: list[tuple[int, float]], width: int = 640, height: int =
     def y(a: float) -> float:
         return top + (1 - a) * plot_h
 
-    parts = [f'<svg role="img" aria-label="accuracy per round" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [(f'<svg role="img" aria-label="accuracy per round" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}">')]
     for pct in (0, 25, 50, 75, 100):
         yy = y(pct / 100)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
@@ -76,8 +76,8 @@ def _bar_chart(bars: list[tuple[str, int, int]], width: int = 640) -> str:
     height = row * len(bars) + 24
     top_value = max(max(a, c) for _, a, c in bars) or 1
     plot_w = width - left - right
-    parts = [f'<svg role="img" aria-label="rewards per participant" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [(f'<svg role="img" aria-label="rewards per participant" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}">')]
     for i, (who, awarded, claimed) in enumerate(bars):
         y0 = i * row + 4
         label = who if len(who) < 14 else f"{who[:8]}…{who[-4:]}"
@@ -107,10 +107,10 @@ def render_html(report: AuditReport) -> str:
            f"<title>fedledger audit: {escape(report.verdict.value)}</title>",
            f"<style>{_CSS}</style></head><body>",
            f"<h1>fedledger audit {_badge(report.verdict)}</h1>",
-           f"<p>Registry <code>{escape(report.registry)}</code>, token "
+           (f"<p>Registry <code>{escape(report.registry)}</code>, token "
            f"<code>{escape(report.token)}</code>, chain id {report.chain_id}, history up to "
            f"block {report.head_block}. Everything below was re-derived from chain events "
-           "and content hashes; nothing the aggregator said was taken on trust.</p>"]
+           "and content hashes; nothing the aggregator said was taken on trust.</p>")]
     out.append("<h2>Rounds</h2><table><tr><th>round</th><th>status</th><th>verdict</th>"
                "<th>accuracy</th><th>accepted</th><th>rejected</th><th>total reward</th>"
                "<th>claimed</th><th>challenges</th><th>report</th></tr>")

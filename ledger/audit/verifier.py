@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ledger.audit import findings as F
 from ledger.audit.findings import Finding, Verdict, mismatch, unverifiable, verdict_of

@@ -172,6 +172,7 @@ def test_a_wrong_passphrase_sends_no_challenge(history: History, tmp_path: Path)
     (["--rpc", "embedded", "--registry", "0x" + "11" * 20], "--rpc takes an http(s)://"),
     (["--rpc", "{url}"], "give exactly one of --network FILE or --registry ADDRESS"),
     (["--rpc", "{url}", "--registry", "0x" + "11" * 20], "no contract at"),
+    (["--rpc", "{url}", "--registry", "registry.eth"], "'registry.eth' is not a 20-byte hex"),
     (["--rpc", "{url}", "--network", "{missing}"], "no network file at"),
     (["--rpc", "{url}", "--registry", "0x" + "11" * 20, "--challenge"], "--challenge needs"),
 ])

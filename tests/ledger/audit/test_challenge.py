@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ledger.audit import AuditReport, Auditor, Verdict
+from ledger.audit import Auditor, AuditReport, Verdict
 from ledger.audit import findings as F
 from ledger.audit.challenge import ChallengeRefused, submit_challenge
 from ledger.audit.result import ChallengeView

@@ -54,7 +54,7 @@ def test_json_has_the_documented_shape() -> None:
 def test_overall_verdict_ignores_pending_rounds_and_ranks_mismatch_over_gaps() -> None:
     # Prepare
     report = sample_report()
-    verified, mismatched, pending = report.rounds
+    verified, _mismatched, pending = report.rounds
     gap = RoundAudit(3, Verdict.UNVERIFIABLE, (unverifiable(F.CONTENT_MISSING, "gone"),))
 
     # Execute / Assert
