@@ -3,10 +3,12 @@
 Runs `fedledger.simulation` (embedded chain and store in the driver, local training as
 Ray tasks through `fedledger.engines.RayEngine`) once per worker count and reports the
 wall time of the training phase (every round's `train_all`) and of the whole run, and
-the speed-up over one worker. The runs must also agree: seeded training gives the same
-accuracies and rewards whichever worker trains a participant.
+the speed-up over one worker. Each run funds fresh participant keys and training seeds
+derive from the participant's address, so two runs are not bitwise comparable; that the
+engine leaves results unchanged is tested on identical jobs in
+`tests/fedledger/engines/test_engines.py`.
 
-    python benchmarks/ray_scaling.py --smoke   # 2 participants, 1 round, 1 epoch
+    python benchmarks/ray_scaling.py --smoke   # 3 participants, 1 round, 1 epoch
     nice python benchmarks/ray_scaling.py      # 6 participants, 2 rounds, demo epochs
 """
 
@@ -103,9 +105,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for r in runs:
         r["training_speedup"] = base["training_s"] / r["training_s"]
         r["run_speedup"] = base["run_s"] / r["run_s"]
-        r["same_results_as_first"] = (
-            r["accuracy"] == base["accuracy"] and r["earned"] == base["earned"]
-        )
     import ray
 
     return {
@@ -132,14 +131,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"{e['cpu_count']} CPUs (1-min load average {e['load_average_1min']:.1f}: shared machine)."
         ),
         "",
-        "| workers | Ray start + worker warm-up | training phase | whole run | training speed-up | run speed-up | same results |",
+        "| workers | Ray start + worker warm-up | training phase | whole run | training speed-up | run speed-up | final accuracy |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in report["runs"]:
         lines.append(
             f"| {r['workers']} | {r['ray_startup_s']:.1f}s | {r['training_s']:.1f}s | "
             f"{r['run_s']:.1f}s | {r['training_speedup']:.2f}x | {r['run_speedup']:.2f}x | "
-            f"{r['same_results_as_first']} |"
+            f"{r['accuracy'][-1]:.3f} |"
         )
     return "\n".join(lines) + "\n"
 

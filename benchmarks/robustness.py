@@ -498,7 +498,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     report["plots"] = {}
     for dataset in args.datasets:
-        png = args.out / f"{args.name}_{dataset}.png"
+        single = len(args.datasets) == 1
+        png = args.out / (f"{args.name}.png" if single else f"{args.name}_{dataset}.png")
         plot(report["runs"], dataset, png)
         report["plots"][dataset] = str(png.relative_to(args.out))
     (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")

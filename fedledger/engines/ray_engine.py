@@ -10,6 +10,7 @@ others) and leaves it running.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +53,10 @@ class RayEngine:
         self._ray: Any = ray
         self.workers = workers
         self._owns_runtime = not ray.is_initialized() and address is None
+        if self._owns_runtime:
+            # Ray starts its workers at niceness 15 to keep its own daemons responsive;
+            # training is the work here, so run it at the driver's priority.
+            os.environ.setdefault("RAY_worker_niceness", "0")
         if not ray.is_initialized():
             ray.init(
                 address=address,

@@ -70,6 +70,6 @@ def test_smoke_run_writes_results(robustness, tmp_path: Path) -> None:  # type: 
     sign_flip = next(r for r in saved["runs"] if r["attack"] == "sign-flip")
     assert len(sign_flip["attackers"]) == 3  # 30% of the 10 smoke participants
     assert set(saved["summary"]["digits"]["scenarios"]) == {"none", "sign-flip@30%"}
-    assert (tmp_path / "robustness.smoke_digits.png").stat().st_size > 0
+    assert (tmp_path / "robustness.smoke.png").stat().st_size > 0
     assert (tmp_path / "robustness.smoke.md").read_text().startswith("# Robustness benchmark")
     assert json.loads(json.dumps(report["summary"])) == saved["summary"]
