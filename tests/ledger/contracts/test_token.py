@@ -91,10 +91,12 @@ def test_mints_are_transfers_from_zero(network: DevNetwork) -> None:
     # Execute
     mints = network.token.events_transfer(from_=ZERO)
 
-    # Assert: bootstrap minted stake + spare to each participant and spare to the auditor
-    assert len(mints) == len(network.participants) + 1
+    # Assert: bootstrap minted stake + spare to each participant, spare to the auditor and the
+    # bond to the aggregator
+    assert len(mints) == len(network.participants) + 2
     assert {m.to for m in mints} == {p.address for p in network.participants} | {
-        network.auditor.address
+        network.auditor.address,
+        network.aggregator.address,
     }
     assert sum(m.value for m in mints) == network.token.total_supply()
 
