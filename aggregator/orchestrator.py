@@ -13,7 +13,6 @@ A simulation (the demo, tests) advances time itself; the service waits for it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -235,21 +234,3 @@ class RoundOrchestrator:
         ev = events[-1]
         report = parse_report(self.store.get_bytes(ev.report_cid))
         return FinalizedRound(round_, report, ev.report_cid, ev.new_model_cid, None)
-
-    # -- the service loop -----------------------------------------------------------------
-    def run(self, rounds: int, initial_vector: torch.Tensor | None = None,
-            poll_seconds: float = 2.0, stop: Callable[[], bool] = lambda: False) -> None:
-        """Run rounds against a live chain, waiting on chain time for each deadline."""
-        while not stop():
-            nxt = self.registry.next_round()
-            if nxt > 0:
-                last = self.registry.round_info(nxt - 1)
-                if last.status is RoundStatus.OPEN:
-                    if self.network.backend.now() > last.reveal_deadline:
-                        self.finalize_round(nxt - 1)
-                        continue
-                    time.sleep(poll_seconds)
-                    continue
-            if nxt >= rounds:
-                return
-            self.open_next_round(initial_vector if nxt == 0 else None)
