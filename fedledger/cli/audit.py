@@ -32,6 +32,7 @@ from ledger.contracts.deploy import Network, NetworkInfo, attach_network
 from ledger.contracts.registry import TrainingRegistry
 from ledger.errors import ConfigError, FedLedgerError
 from ledger.keys import load_keystore
+from ledger.privacy.readers import ReaderSecret
 from ledger.store.factory import default_spec, open_store
 
 EXIT_VERIFIED = 0
@@ -119,6 +120,10 @@ def audit_command(
     keystore: Annotated[Path | None, typer.Option(
         help=f"Auditor keystore for --challenge; passphrase from ${PASSPHRASE_ENV} or a prompt.")
     ] = None,
+    reader_keystore: Annotated[Path | None, typer.Option(
+        help="Keystore of a registered reader (the auditor's own account): opens sealed "
+             "updates, proofs and DP noise seeds. Without it such rounds are 'unverifiable: "
+             f"encrypted'. Passphrase from ${PASSPHRASE_ENV} or a prompt.")] = None,
 ) -> None:
     """Replay every event, fetch every artifact by CID, re-run every round; exit with the verdict."""
     console = Console()
@@ -129,6 +134,15 @@ def audit_command(
         console.print("[red]--challenge needs --keystore: the bond is paid from the auditor's "
                       "own account[/]")
         raise typer.Exit(EXIT_ERROR)
+    reader: ReaderSecret | None = None
+    if reader_keystore is not None:
+        passphrase = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
+            "reader keystore passphrase", hide_input=True)
+        try:
+            reader = ReaderSecret(load_keystore(reader_keystore, passphrase).local_account().key)
+        except FedLedgerError as exc:
+            console.print(f"[red]cannot open the reader keystore {reader_keystore}:[/] {exc}")
+            raise typer.Exit(EXIT_ERROR) from None
     try:
         backend = open_chain(rpc)
     except FedLedgerError as exc:
@@ -141,7 +155,8 @@ def audit_command(
         except FedLedgerError as exc:
             console.print(f"[red]cannot open the network:[/] {exc}")
             raise typer.Exit(EXIT_ERROR) from None
-        report = _audit_with_progress(Auditor(net, content, default_rules()), console, round_)
+        auditor = Auditor(net, content, default_rules(), reader=reader)
+        report = _audit_with_progress(auditor, console, round_)
         render_terminal(report, console)
         write_outputs(report, json_out, html_out)
         for path in (json_out, html_out):

@@ -187,3 +187,25 @@ def test_bad_arguments_exit_4_naming_the_problem(history: History, tmp_path: Pat
     # Assert
     assert result.exit_code == EXIT_ERROR, result.output
     assert message in " ".join(result.output.split())
+
+
+def test_a_reader_keystore_is_opened_and_an_honest_history_still_verifies(
+        history: History, tmp_path: Path) -> None:
+    # Prepare: the auditor's own account as reader (sealed rounds are covered by
+    # tests/ledger/audit/test_privacy.py; here the flag must load the key and change nothing
+    # for plaintext rounds)
+    keystore = tmp_path / "reader.json"
+    create_keystore(keystore, PASSPHRASE, private_key=history.auditor.local_account().key,
+                    kdf="pbkdf2", work_factor=1_000)
+    args = ["--rpc", rpc_url(history), "--network", str(network_file(history, tmp_path)),
+            "--store", str(history.store.root),  # type: ignore[attr-defined]
+            "--reader-keystore", str(keystore)]
+
+    # Execute
+    good = run(args, env={"FEDLEDGER_PASSPHRASE": PASSPHRASE})
+    bad = run(args, env={"FEDLEDGER_PASSPHRASE": "wrong"})
+
+    # Assert
+    assert good.exit_code == 0, good.output
+    assert bad.exit_code == EXIT_ERROR
+    assert "cannot open the reader keystore" in bad.output and "wrong passphrase" in bad.output
