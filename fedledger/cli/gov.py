@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from fedledger.cli.errors import reported as _reported
 from ledger.chain.base import ChainBackend
 from ledger.chain.factory import open_chain
 from ledger.contracts.deploy import Network, NetworkInfo, attach_network
@@ -44,7 +45,7 @@ from ledger.contracts.proposals import (
     RegistryActions,
 )
 from ledger.contracts.registry import AUDITOR_ROLE
-from ledger.errors import ConfigError, FedLedgerError
+from ledger.errors import ConfigError
 from ledger.keys import Signer, load_keystore
 
 app = typer.Typer(
@@ -81,20 +82,6 @@ ACTIONS_HELP = (
     "withdraw-treasury:ADDR,AMOUNT, resolve-challenge:ROUND,upheld|rejected, "
     "set-task:HASH,CID, add-member:ADDR, remove-member:ADDR (amounts in base units)"
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    _stderr.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(1)
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """fedledger's deliberate errors become one line on stderr and exit status 1."""
-    try:
-        yield
-    except FedLedgerError as exc:
-        raise _fail(str(exc)) from exc
 
 
 def _passphrase(path: Path | None) -> str:

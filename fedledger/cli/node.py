@@ -15,17 +15,15 @@ exits with status 2 (Typer's usage error).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
-from ledger.errors import ConfigError, FedLedgerError
+from fedledger.cli.errors import reported as _reported
+from ledger.errors import ConfigError
 from ledger.keys import KeystoreError, Signer, create_keystore, keystore_address
 from node.config import CONFIG_FILE, NodeConfig, load_config, parse_config, render_config
 
@@ -54,20 +52,6 @@ RpcOption = Annotated[str | None, typer.Option("--rpc-url", help="Chain JSON-RPC
                                                                  "(overrides chain.rpc_url).")]
 StoreOption = Annotated[str | None, typer.Option("--store", help="Store spec (overrides "
                                                                  "store.spec).")]
-
-
-def _fail(message: str) -> typer.Exit:
-    _stderr.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(1)
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Turn fedledger's deliberate errors into one line on stderr and exit status 1."""
-    try:
-        yield
-    except FedLedgerError as exc:
-        raise _fail(str(exc)) from exc
 
 
 def _passphrase(path: Path | None, *, confirm: bool) -> str:

@@ -27,9 +27,9 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.text import Text
 
-from ledger.errors import FedLedgerError
+from fedledger.cli.errors import fail as _fail
+from fedledger.cli.errors import reported as _reported
 from ledger.store import ContentStore, cid_of_file, copy_content, normalize_cid, open_store
 from ledger.store.builder import hash_stream
 from ledger.store.disk import DiskStore
@@ -54,22 +54,6 @@ StoreOption = Annotated[
     ),
 ]
 CidArgument = Annotated[str, typer.Argument(help="CID of the content (any multibase).")]
-
-
-def _fail(message: str) -> typer.Exit:
-    _stderr.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(1)
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Turn fedledger's deliberate errors into a one-line message and exit status 1."""
-    try:
-        yield
-    except FedLedgerError as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:
-        raise _fail(f"{exc.filename or ''} {exc.strerror or exc}".strip()) from exc
 
 
 @contextmanager
