@@ -126,6 +126,8 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
     bytes32 private constant _COMMITMENT_PREPAID = bytes32(uint256(1));
     /// @dev An uncompressed secp256k1 public key without its 0x04 prefix.
     uint256 private constant _READER_KEY_LENGTH = 64;
+    /// @dev Longest revealed CID: a base32 CIDv1 of a 512-bit multihash is 113 characters.
+    uint256 private constant _MAX_CID_LENGTH = 128;
 
     /// @notice Deploys the registry; `admin` (governance) holds DEFAULT_ADMIN_ROLE.
     /// @param admin Governance account (later a timelock); not the zero address.
@@ -301,6 +303,12 @@ contract TrainingRegistry is ITrainingRegistry, AccessControl, ReentrancyGuardTr
         if (m.submission == Submission.Revealed) revert RegistryAlreadyRevealed(roundId, msg.sender);
         if (numSamples == 0) revert RegistryNoSamples(roundId, msg.sender);
         if (bytes(updateCID).length == 0 || bytes(proofCID).length == 0) revert RegistryEmptyCID();
+        if (bytes(updateCID).length > _MAX_CID_LENGTH) {
+            revert RegistryCIDTooLong(bytes(updateCID).length, _MAX_CID_LENGTH);
+        }
+        if (bytes(proofCID).length > _MAX_CID_LENGTH) {
+            revert RegistryCIDTooLong(bytes(proofCID).length, _MAX_CID_LENGTH);
+        }
         bytes32 opened = keccak256(abi.encode(roundId, msg.sender, updateHash, proofHash, salt));
         if (opened != _commitments[msg.sender]) revert RegistryCommitmentMismatch(roundId, msg.sender);
         _members[msg.sender].submission = Submission.Revealed;

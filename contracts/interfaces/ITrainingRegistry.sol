@@ -82,6 +82,9 @@ interface ITrainingRegistry {
     error RegistryZeroHash();
     /// @notice A CID argument that must name content was empty.
     error RegistryEmptyCID();
+    /// @notice A revealed CID is longer than any real CID (`maxLength` bytes); round reports
+    /// and audits must be able to carry every revealed CID.
+    error RegistryCIDTooLong(uint256 length, uint256 maxLength);
     /// @notice `account` is already a registered participant.
     error RegistryAlreadyRegistered(address account);
     /// @notice `account` was removed by governance and cannot register or be removed again.

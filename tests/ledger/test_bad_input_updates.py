@@ -259,23 +259,3 @@ def test_every_issue_case_is_in_the_matrix() -> None:
         "proof bytes differ from the revealed proof hash",
     }
     assert required <= {c.name for c in CASES}
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "open: a reveal may carry a CID of any length; SubmissionRecord refuses CIDs over 4096 "
-    "characters, so one such reveal makes compute_round raise FieldError for the whole round. "
-    "Fix proposed in docs/bad-input.md: reveal() rejects CIDs over a fixed length on chain."))
-def test_reveal_with_a_cid_over_4096_characters_loses_nothing(
-    honest_round: RoundOutcome, tmp_path: Path
-) -> None:
-    # Prepare
-    store = DiskStore(tmp_path / "store")
-    built = [honest(store, 0), honest(store, 1),
-             renamed(honest(store, BAD), update_cid="b" + "a" * 5000)]
-
-    # Execute
-    outcome = _round(store, built)
-
-    # Assert
-    assert _by_participant(outcome)[EVE.address].verification == "content.invalid_cid"
-    assert torch.equal(outcome.new_vector, honest_round.new_vector)
