@@ -26,6 +26,7 @@ from ledger.audit import Auditor, AuditRules, Verdict
 from ledger.audit import findings as F
 from ledger.audit.privacy import PRIVACY_BUDGET, PRIVACY_CLIP_BOUND
 from ledger.chain.base import TestChainBackend
+from ledger.chain.embedded import EmbeddedChain
 from ledger.contracts.deploy import Network, deploy_network, enroll_participants
 from ledger.contracts.registry import commitment
 from ledger.formats.model import encode_model
@@ -42,6 +43,7 @@ from ledger.privacy.record import ParticipantBudget, PrivacyRecord
 from ledger.store.disk import DiskStore
 from ledger.submissions import RevealedSubmission, SubmissionCheck, check_submission
 from node.privacy.sealing import seal_submission
+from tests.conftest import EMBEDDED_ACCOUNTS
 from tests.ledger.audit.lying_aggregator import INITIAL, LAYOUT, PARAMS, POOL
 from tests.ledger.audit.lying_aggregator import make_task as plain_task
 
@@ -76,10 +78,9 @@ def _delta(index: int) -> torch.Tensor:
 
 
 @pytest.fixture(scope="module")
-def _round(embedded_chain: TestChainBackend,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Round, list[int]]]:
-    backend = embedded_chain
-    before = backend.snapshot()
+def _round(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Round, list[int]]]:
+    # Its own chain: see tests/ledger/audit/conftest.py for why the shared one is avoided.
+    backend = EmbeddedChain(accounts=EMBEDDED_ACCOUNTS)
     store = DiskStore(tmp_path_factory.mktemp("privacy-audit-store"))
     dev = [Signer(account) for account in backend.dev_accounts()]
     admin, aggregator, auditor, players = dev[0], dev[1], dev[2], dev[3:6]
@@ -124,7 +125,7 @@ def _round(embedded_chain: TestChainBackend,
     backend.mine(info.reveal_deadline + 1)
     played = Round(backend, network, store, task, aggregator, reader, auditor_key, base_hash)
     yield played, [backend.snapshot()]
-    backend.revert(before)
+    backend.close()
 
 
 @pytest.fixture
