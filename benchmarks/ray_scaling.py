@@ -15,7 +15,6 @@ engine leaves results unchanged is tested on identical jobs in
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -27,9 +26,13 @@ from typing import Any
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for path in (str(ROOT), str(HERE)):  # the project's packages, and results_io beside this file
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+from results_io import write_results
 
 from fedledger.engines import RayEngine
 from fedledger.simulation import Simulation, SimulationConfig
@@ -164,10 +167,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     report = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / f"{args.name}.md").write_text(markdown(report))
-    print(markdown(report))
+    write_results(args.out, args.name, report, markdown(report))
     return report
 
 

@@ -47,6 +47,7 @@ for path in (str(ROOT), str(HERE)):
         sys.path.insert(0, path)
 
 from batched_training import BatchedTrainer, ClientStep
+from results_io import write_results
 
 from aggregator.rules import build_rule
 from node.attacks import AttackConfig, AttackContext, DataAttack, UpdateAttack
@@ -502,9 +503,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         png = args.out / (f"{args.name}.png" if single else f"{args.name}_{dataset}.png")
         plot(report["runs"], dataset, png)
         report["plots"][dataset] = str(png.relative_to(args.out))
-    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / f"{args.name}.md").write_text(markdown(report))
-    print(markdown(report))
+    write_results(args.out, args.name, report, markdown(report))
     return report
 
 
